@@ -1,0 +1,130 @@
+// Package app wires Assure together: it opens the stores named by the
+// configuration, brings the schema up to date on a fresh installation,
+// builds the services, and runs the server with an ordered shutdown. The CLI
+// calls it; nothing below it knows it exists.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/assurehq/assure/internal/account"
+	"github.com/assurehq/assure/internal/blob"
+	"github.com/assurehq/assure/internal/config"
+	"github.com/assurehq/assure/internal/store"
+)
+
+// App is an opened installation: stores and services.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Now      func() time.Time
+	Store    *store.Store
+	Blobs    blob.Store
+	Accounts *account.Service
+	// Bootstrap is set when this Open created the first organization and its
+	// owner; the caller shows the credentials once.
+	Bootstrap *account.Bootstrap
+}
+
+// Options change how Open treats the schema.
+type Options struct {
+	// AllowStaleSchema opens a database whose schema is older than the binary
+	// (for `assure migrate`, which then brings it up to date).
+	AllowStaleSchema bool
+	// Now overrides the clock (tests).
+	Now func() time.Time
+}
+
+// Open opens the installation described by cfg. A fresh data directory or
+// an empty database is created, migrated and given its first organization,
+// whatever the command; an existing database must be at the binary's schema
+// version unless opts.AllowStaleSchema.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
+	a := &App{Config: cfg, Log: log, Now: opts.Now}
+	if a.Now == nil {
+		a.Now = func() time.Time { return time.Now().UTC() }
+	}
+	var err error
+	if cfg.UsesPostgres() {
+		a.Store, err = store.OpenPostgres(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("%w (check --database-url / ASSURE_DATABASE_URL: %s)", err, cfg.RedactedDatabaseURL())
+		}
+	} else {
+		a.Store, err = store.OpenSQLite(ctx, cfg.SQLitePath())
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := a.prepareSchema(ctx, opts); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	dir, err := cfg.BlobDir()
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	if a.Blobs, err = blob.OpenLocal(dir); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	a.Accounts = account.New(a.Store, a.Now)
+	if v, _ := a.Store.SchemaVersion(ctx); v == a.Store.LatestVersion() {
+		if a.Bootstrap, err = a.Accounts.EnsureBootstrap(ctx); err != nil {
+			a.Store.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (a *App) prepareSchema(ctx context.Context, opts Options) error {
+	v, err := a.Store.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if v == 0 {
+		// A fresh installation: every command sets it up the same way.
+		applied, err := a.Store.Migrate(ctx)
+		if err != nil {
+			return fmt.Errorf("cannot create the database schema: %w", err)
+		}
+		a.Log.Info("created the database schema", "dialect", a.Store.Dialect(), "version", applied[len(applied)-1])
+		return nil
+	}
+	err = a.Store.CheckSchema(ctx)
+	var se *store.SchemaError
+	if errors.As(err, &se) && se.Database < se.Binary && opts.AllowStaleSchema {
+		return nil
+	}
+	return err
+}
+
+// Close releases the stores.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Ready reports whether the installation can serve: the database answers and
+// its schema is the binary's.
+func (a *App) Ready(ctx context.Context) error {
+	if err := a.Store.Ping(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	return a.Store.CheckSchema(ctx)
+}
+
+// NewLogger builds the process logger from the configuration.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

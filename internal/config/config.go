@@ -1,0 +1,183 @@
+// Package config holds the settings every command shares. They are parsed
+// once (flags, then ASSURE_* environment variables, then defaults), validated,
+// and passed down as a value: no package keeps configuration in a global.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+)
+
+// Config is the validated set of global settings.
+type Config struct {
+	// DataDir holds the SQLite database and, unless BlobURL says otherwise,
+	// the blob directory.
+	DataDir string
+	// DatabaseURL selects PostgreSQL when set (postgres:// or postgresql://).
+	DatabaseURL string
+	// BlobURL is where content-addressed blobs live. Empty means DataDir/blobs.
+	BlobURL string
+	// Addr is the listen address of `assure serve`.
+	Addr string
+	// BaseURL is the address people use to reach this server; it decides
+	// links in messages and whether cookies are marked Secure.
+	BaseURL string
+	// Org is the slug of the organization a command acts on; empty means the
+	// installation's first organization.
+	Org string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// LogFormat is text or json.
+	LogFormat string
+}
+
+// Setting describes one global setting: its flag, its environment variable,
+// its default and its help text. The CLI and the README table are built from
+// this list so the three never disagree.
+type Setting struct {
+	Flag    string
+	Env     string
+	Default string
+	Help    string
+	field   func(*Config) *string
+}
+
+// Settings lists every global setting in the order the README shows them.
+func Settings() []Setting {
+	return []Setting{
+		{"data", "ASSURE_DATA", "./assure-data", "data directory: the SQLite database and the blob directory", func(c *Config) *string { return &c.DataDir }},
+		{"database-url", "ASSURE_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty uses SQLite in the data directory", func(c *Config) *string { return &c.DatabaseURL }},
+		{"blob-url", "ASSURE_BLOB_URL", "", "blob store: a directory path or file:// URL; empty uses <data>/blobs", func(c *Config) *string { return &c.BlobURL }},
+		{"addr", "ASSURE_ADDR", "127.0.0.1:8080", "listen address of the web UI and API", func(c *Config) *string { return &c.Addr }},
+		{"base-url", "ASSURE_BASE_URL", "", "external URL of the server (https://… behind a proxy); empty derives http://<addr>", func(c *Config) *string { return &c.BaseURL }},
+		{"org", "ASSURE_ORG", "", "organization slug to act on; empty uses the first organization", func(c *Config) *string { return &c.Org }},
+		{"log-level", "ASSURE_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(c *Config) *string { return &c.LogLevel }},
+		{"log-format", "ASSURE_LOG_FORMAT", "text", "log format: text or json", func(c *Config) *string { return &c.LogFormat }},
+	}
+}
+
+// Field returns the pointer a setting writes to in c.
+func (s Setting) Field(c *Config) *string { return s.field(c) }
+
+// Resolve fills c from explicitly given flag values, then the environment,
+// then defaults. flagSet reports whether the user gave a flag on the command
+// line; lookupEnv is os.LookupEnv in production.
+func Resolve(flagValue func(name string) (string, bool), lookupEnv func(string) (string, bool)) (Config, error) {
+	var c Config
+	for _, s := range Settings() {
+		v := s.Default
+		if e, ok := lookupEnv(s.Env); ok {
+			v = e
+		}
+		if f, ok := flagValue(s.Flag); ok {
+			v = f
+		}
+		*s.Field(&c) = strings.TrimSpace(v)
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the settings and fills derived values (BaseURL).
+func (c *Config) Validate() error {
+	var errs []error
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("--data (ASSURE_DATA) must name a directory"))
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--database-url (ASSURE_DATABASE_URL) must be a PostgreSQL URL like postgres://user:password@host:5432/dbname, got %q", redactURL(c.DatabaseURL)))
+		}
+	}
+	if c.BlobURL != "" {
+		if _, err := c.BlobDir(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("--addr (ASSURE_ADDR) must be host:port, got %q", c.Addr))
+	}
+	if c.BaseURL == "" {
+		host := c.Addr
+		if h, p, err := net.SplitHostPort(c.Addr); err == nil && (h == "" || h == "0.0.0.0" || h == "::") {
+			host = net.JoinHostPort("127.0.0.1", p)
+		}
+		c.BaseURL = "http://" + host
+	} else {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--base-url (ASSURE_BASE_URL) must be an http(s) URL, got %q", c.BaseURL))
+		}
+		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level (ASSURE_LOG_LEVEL) must be debug, info, warn or error, got %q", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("--log-format (ASSURE_LOG_FORMAT) must be text or json, got %q", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// UsesPostgres reports whether the relational store is PostgreSQL.
+func (c Config) UsesPostgres() bool { return c.DatabaseURL != "" }
+
+// SQLitePath is the SQLite database file inside the data directory.
+func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "assure.db") }
+
+// BlobDir is the directory of the local blob store.
+func (c Config) BlobDir() (string, error) {
+	if c.BlobURL == "" {
+		return filepath.Join(c.DataDir, "blobs"), nil
+	}
+	if strings.HasPrefix(c.BlobURL, "file://") {
+		u, err := url.Parse(c.BlobURL)
+		if err != nil || u.Path == "" {
+			return "", fmt.Errorf("--blob-url (ASSURE_BLOB_URL) %q is not a valid file:// URL", c.BlobURL)
+		}
+		return u.Path, nil
+	}
+	if strings.Contains(c.BlobURL, "://") {
+		return "", fmt.Errorf("--blob-url (ASSURE_BLOB_URL) %q: only a directory path or file:// URL is supported", c.BlobURL)
+	}
+	return c.BlobURL, nil
+}
+
+// SecureCookies reports whether session cookies carry the Secure attribute:
+// always, except when the server is reached over plain http on a host that is
+// not loopback (browsers would then drop the cookie).
+func (c Config) SecureCookies() bool {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil {
+		return true
+	}
+	if u.Scheme == "https" {
+		return true
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// redactURL hides the password of a URL so it can be shown in an error.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
+
+// Redacted is the database URL with its password hidden, for messages.
+func (c Config) RedactedDatabaseURL() string { return redactURL(c.DatabaseURL) }

@@ -1,0 +1,79 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func resolve(flags, env map[string]string) (Config, error) {
+	return Resolve(func(n string) (string, bool) { v, ok := flags[n]; return v, ok },
+		func(n string) (string, bool) { v, ok := env[n]; return v, ok })
+}
+
+func TestPrecedence(t *testing.T) {
+	c, err := resolve(nil, nil)
+	if err != nil || c.DataDir != "./assure-data" || c.Addr != "127.0.0.1:8080" || c.BaseURL != "http://127.0.0.1:8080" {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	c, _ = resolve(nil, map[string]string{"ASSURE_DATA": "/env"})
+	if c.DataDir != "/env" {
+		t.Fatalf("env ignored: %s", c.DataDir)
+	}
+	c, _ = resolve(map[string]string{"data": "/flag"}, map[string]string{"ASSURE_DATA": "/env"})
+	if c.DataDir != "/flag" {
+		t.Fatalf("flag does not beat env: %s", c.DataDir)
+	}
+	c, _ = resolve(map[string]string{"addr": "0.0.0.0:9000"}, nil)
+	if c.BaseURL != "http://127.0.0.1:9000" {
+		t.Fatalf("base url from a wildcard address: %s", c.BaseURL)
+	}
+}
+
+func TestValidation(t *testing.T) {
+	for _, tc := range []struct {
+		flags map[string]string
+		want  string
+	}{
+		{map[string]string{"database-url": "mysql://x/y"}, "must be a PostgreSQL URL"},
+		{map[string]string{"database-url": "postgres://u:hunter2@/db"}, "must be a PostgreSQL URL"},
+		{map[string]string{"addr": "8080"}, "must be host:port"},
+		{map[string]string{"blob-url": "s3://bucket"}, "only a directory path"},
+		{map[string]string{"base-url": "ftp://x"}, "must be an http(s) URL"},
+		{map[string]string{"log-level": "verbose"}, "--log-level"},
+	} {
+		_, err := resolve(tc.flags, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want %q", tc.flags, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("the error shows the database password: %v", err)
+		}
+	}
+}
+
+func TestSecureCookies(t *testing.T) {
+	for base, want := range map[string]bool{
+		"http://127.0.0.1:8080": true, "http://localhost:8080": true, "https://assure.example.com": true,
+		"http://assure.internal:8080": false,
+	} {
+		c := Config{BaseURL: base}
+		if got := c.SecureCookies(); got != want {
+			t.Errorf("%s: %v, want %v", base, got, want)
+		}
+	}
+}
+
+// The README's configuration table lists every setting with its variable.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Settings() {
+		row := "| `--" + s.Flag + "` | `" + s.Env + "` |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README configuration table lacks the row for --%s / %s", s.Flag, s.Env)
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package internal_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/assurehq/assure/"
+
+// layers gives every package its level. A package may import only packages
+// of a strictly lower level: the dependency direction written in the
+// README's architecture section. A new package must be added here; the test
+// fails until it is, so the direction is decided, not drifted into.
+var layers = map[string]int{
+	// Plain values and settings: import nothing of ours.
+	"internal/model":     0,
+	"internal/buildinfo": 0,
+	"internal/config":    0,
+
+	// Storage.
+	"internal/store":           10,
+	"internal/blob":            10,
+	"internal/store/storetest": 11, // test helper: only _test files may import it
+
+	// Domain services, in the order they may use each other.
+	"internal/account": 20,
+
+	// HTTP.
+	"internal/httpx":  40,
+	"internal/web":    41,
+	"internal/api":    41,
+	"internal/server": 42,
+
+	// Wiring and entry points.
+	"internal/app": 50,
+	"internal/cli": 60,
+	"cmd/assure":   70,
+}
+
+// testOnly packages may be imported by _test.go files only.
+var testOnly = map[string]bool{"internal/store/storetest": true}
+
+func TestLayers(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imports := map[string]map[string]bool{} // package → our packages it imports
+	fset := token.NewFileSet()
+	for _, top := range []string{"internal", "cmd"} {
+		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return nil
+			}
+			rel, _ := filepath.Rel(root, filepath.Dir(path))
+			pkg := filepath.ToSlash(rel)
+			f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+			if err != nil {
+				return err
+			}
+			if imports[pkg] == nil {
+				imports[pkg] = map[string]bool{}
+			}
+			for _, imp := range f.Imports {
+				p, _ := strconv.Unquote(imp.Path.Value)
+				if strings.HasPrefix(p, module) {
+					imports[pkg][strings.TrimPrefix(p, module)] = true
+				}
+			}
+			return nil
+		})
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	if len(imports) < 10 {
+		t.Fatalf("found only %d packages: the walk is broken", len(imports))
+	}
+	var pkgs []string
+	for p := range imports {
+		pkgs = append(pkgs, p)
+	}
+	sort.Strings(pkgs)
+	for _, pkg := range pkgs {
+		level, ok := layers[pkg]
+		if !ok {
+			t.Errorf("package %s has no layer: add it to the layers map in internal/layers_test.go and to the README's architecture section", pkg)
+			continue
+		}
+		for dep := range imports[pkg] {
+			if testOnly[dep] {
+				t.Errorf("%s imports %s, which only tests may import", pkg, dep)
+				continue
+			}
+			dl, ok := layers[dep]
+			if !ok {
+				continue // reported above as a package without a layer
+			}
+			if dl >= level {
+				t.Errorf("%s (layer %d) imports %s (layer %d): a package may only import lower layers", pkg, level, dep, dl)
+			}
+		}
+	}
+}

@@ -1,0 +1,216 @@
+// Package web renders the server-side pages: one file per page or area,
+// templates and static assets embedded in the binary, no JavaScript build.
+// Handlers receive an authenticated principal from the server's middleware
+// and call services; they never touch the store.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/assurehq/assure/internal/account"
+	"github.com/assurehq/assure/internal/httpx"
+	"github.com/assurehq/assure/internal/model"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// PageFunc is a page handler: the server has already checked the route's
+// permission and put the principal in the context.
+type PageFunc func(w http.ResponseWriter, r *http.Request, p model.Principal) error
+
+// Deps are the services the pages use.
+type Deps struct {
+	Accounts *account.Service
+	Now      func() time.Time
+	// SecureCookies marks the session cookie Secure.
+	SecureCookies bool
+	// SignInLimiter and EmailLimiter bound sign-in attempts per client
+	// address and per e-mail address.
+	SignInLimiter, EmailLimiter *httpx.Limiter
+}
+
+// Handlers serves the pages.
+type Handlers struct {
+	Deps
+	pages map[string]*template.Template
+}
+
+// SessionCookie is the name of the browser session cookie.
+const SessionCookie = "assure_session"
+
+// New parses every template once; a broken template is a start-up error.
+func New(d Deps) (*Handlers, error) {
+	h := &Handlers{Deps: d, pages: map[string]*template.Template{}}
+	base := template.New("base").Funcs(template.FuncMap{
+		"utc":   func(t any) string { return fmtTime(t, time.UTC, time.RFC3339) },
+		"local": func(t any) string { return "" }, // replaced per request with the org's zone
+	})
+	shared := []string{"templates/layout.html", "templates/settings_nav.html"}
+	base, err := base.ParseFS(templateFS, shared...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse layout templates: %w", err)
+	}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if f == shared[0] || f == shared[1] {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, f)
+		if err != nil {
+			return nil, fmt.Errorf("cannot parse template %s: %w", f, err)
+		}
+		h.pages[strings.TrimSuffix(path.Base(f), ".html")] = t
+	}
+	return h, nil
+}
+
+// Static serves the embedded assets under /static/.
+func (h *Handlers) Static() http.Handler {
+	sub, _ := fs.Sub(staticFS, "static")
+	fsrv := http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fsrv.ServeHTTP(w, r)
+	})
+}
+
+// NavItem is one entry of the left rail.
+type NavItem struct {
+	Key, Label, Href string
+	Perm             model.Permission
+}
+
+// Nav lists the areas of the product, in rail order.
+func Nav() []NavItem {
+	return []NavItem{
+		{"dashboard", "Dashboard", "/", model.PermView},
+		{"frameworks", "Frameworks", "/frameworks", model.PermView},
+		{"controls", "Controls", "/controls", model.PermView},
+		{"tests", "Tests", "/tests", model.PermView},
+		{"integrations", "Integrations", "/integrations", model.PermView},
+		{"resources", "Resources", "/resources", model.PermView},
+		{"evidence", "Evidence", "/evidence", model.PermView},
+		{"audits", "Audits", "/audits", model.PermAudit},
+		{"settings", "Settings", "/settings/account", model.PermSelf},
+	}
+}
+
+// view is what every page template receives.
+type view struct {
+	Title    string
+	Nav      string
+	P        model.Principal
+	CSRF     string
+	Flash    string
+	Orgs     []model.Organization
+	NavItems []NavItem
+	Data     any
+}
+
+// render writes a page inside the application shell.
+func (h *Handlers) render(w http.ResponseWriter, r *http.Request, status int, page, title, nav string, data any) error {
+	p, _ := httpx.PrincipalFrom(r.Context())
+	sess, _ := httpx.SessionFrom(r.Context())
+	v := view{Title: title, Nav: nav, P: p, CSRF: sess.CSRF, Flash: sess.Flash, Data: data}
+	for _, n := range Nav() {
+		if p.Can(n.Perm) {
+			v.NavItems = append(v.NavItems, n)
+		}
+	}
+	if orgs, err := h.Accounts.UserOrganizations(r.Context(), p); err == nil {
+		v.Orgs = orgs
+	}
+	return h.execute(w, status, page, "layout", p.Org.Location(), v)
+}
+
+// renderBare writes a page without the shell (sign-in).
+func (h *Handlers) renderBare(w http.ResponseWriter, status int, page, title string, data any) error {
+	return h.execute(w, status, page, "bare", time.UTC, view{Title: title, Data: data})
+}
+
+func (h *Handlers) execute(w http.ResponseWriter, status int, page, layout string, loc *time.Location, v view) error {
+	t, ok := h.pages[page]
+	if !ok {
+		return fmt.Errorf("no template %q", page)
+	}
+	t, err := t.Clone()
+	if err != nil {
+		return err
+	}
+	t.Funcs(template.FuncMap{"local": func(x any) string { return fmtTime(x, loc, "2006-01-02 15:04 MST") }})
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, layout, v); err != nil {
+		return fmt.Errorf("cannot render %s: %w", page, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err = buf.WriteTo(w)
+	return err
+}
+
+func fmtTime(x any, loc *time.Location, layout string) string {
+	switch t := x.(type) {
+	case time.Time:
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(loc).Format(layout)
+	case *time.Time:
+		if t == nil {
+			return ""
+		}
+		return t.In(loc).Format(layout)
+	}
+	return ""
+}
+
+// Error renders an error page for err with its status; the server calls it
+// when a page handler fails or a permission check refuses.
+func (h *Handlers) Error(w http.ResponseWriter, r *http.Request, err error) {
+	status := httpx.Status(err)
+	title := http.StatusText(status)
+	msg := httpx.PublicMessage(r, err)
+	switch status {
+	case http.StatusForbidden:
+		title, msg = "Not allowed", "Your role in this organization does not allow this page or action. Ask an administrator if you need it."
+	case http.StatusNotFound:
+		title, msg = "Not found", "There is nothing at this address in your organization."
+	}
+	if _, ok := httpx.PrincipalFrom(r.Context()); !ok {
+		if rerr := h.renderBare(w, status, "error", title, map[string]string{"Message": msg}); rerr != nil {
+			httpx.Logger(r.Context()).ErrorContext(r.Context(), "cannot render error page", "err", rerr)
+		}
+		return
+	}
+	if rerr := h.render(w, r, status, "error", title, "", map[string]string{"Message": msg}); rerr != nil {
+		httpx.Logger(r.Context()).ErrorContext(r.Context(), "cannot render error page", "err", rerr)
+	}
+}
+
+// flashAndRedirect stores a one-time message for the next page and redirects
+// (post/redirect/get).
+func (h *Handlers) flashAndRedirect(w http.ResponseWriter, r *http.Request, msg, to string) error {
+	if sess, ok := httpx.SessionFrom(r.Context()); ok && msg != "" {
+		if err := h.Accounts.SetFlash(r.Context(), sess.Secret, msg); err != nil {
+			return err
+		}
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
