@@ -32,6 +32,10 @@ var layers = map[string]int{
 	// Domain services, in the order they may use each other.
 	"internal/account": 20,
 
+	// Connectors: the contract, the connectors, the built-in list.
+	"internal/connector":               30,
+	"internal/connector/connectortest": 31, // test helper
+
 	// HTTP.
 	"internal/httpx":  40,
 	"internal/web":    41,
@@ -45,7 +49,7 @@ var layers = map[string]int{
 }
 
 // testOnly packages may be imported by _test.go files only.
-var testOnly = map[string]bool{"internal/store/storetest": true}
+var testOnly = map[string]bool{"internal/store/storetest": true, "internal/connector/connectortest": true}
 
 func TestLayers(t *testing.T) {
 	root, err := filepath.Abs("..")
