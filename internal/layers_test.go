@@ -29,23 +29,24 @@ var layers = map[string]int{
 	"internal/blob":            10,
 	"internal/store/storetest": 11, // test helper: only _test files may import it
 
-	// Domain services, in the order they may use each other.
+	// Domain services, in the order they may use each other (10–59).
 	"internal/account": 20,
 
-	// Connectors: the contract, the connectors, the built-in list.
+	// Connectors: the contract (30), test helper (31), one package per
+	// connector (32), the built-in list (33).
 	"internal/connector":               30,
-	"internal/connector/connectortest": 31, // test helper
+	"internal/connector/connectortest": 31,
 
 	// HTTP.
-	"internal/httpx":  40,
-	"internal/web":    41,
-	"internal/api":    41,
-	"internal/server": 42,
+	"internal/httpx":  60,
+	"internal/web":    61,
+	"internal/api":    61,
+	"internal/server": 62,
 
 	// Wiring and entry points.
-	"internal/app": 50,
-	"internal/cli": 60,
-	"cmd/assure":   70,
+	"internal/app": 70,
+	"internal/cli": 80,
+	"cmd/assure":   90,
 }
 
 // testOnly packages may be imported by _test.go files only.
