@@ -231,7 +231,7 @@ type ControlPatch struct {
 	Description *string                   `json:"description,omitempty"`
 	Owner       *string                   `json:"owner,omitempty"`
 	Frequency   *model.Frequency          `json:"frequency,omitempty"`
-	Nature      *model.Nature              `json:"nature,omitempty"`
+	Nature      *model.Nature             `json:"nature,omitempty"`
 	Status      *model.ControlStatus      `json:"status,omitempty"`
 	Evidence    *[]string                 `json:"evidence,omitempty"`
 	Criteria    *[]model.CriterionMapping `json:"criteria,omitempty"`

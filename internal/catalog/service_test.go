@@ -93,13 +93,19 @@ func TestScopeRules(t *testing.T) {
 			t.Fatalf("re-import: %v", err)
 		}
 		for name, mutate := range map[string]func(string) string{
-			"security removed":   func(s string) string { return strings.Replace(s, "- security\n", "", 1) },
-			"unknown criterion":  func(s string) string { return strings.Replace(s, "criterion: CC6.4", "criterion: CC6.10", 1) },
-			"missing reason":     func(s string) string { return strings.Replace(s, "reason: No offices; data centers carved out to AWS", "reason: \"\"", 1) },
-			"unknown key":        func(s string) string { return s + "owner: me\n" },
-			"other framework":    func(s string) string { return strings.Replace(s, "framework: soc2", "framework: soc1", 1) },
-			"bad incident date":  func(s string) string { return strings.Replace(s, "incidents: []", "incidents: [{date: yesterday, description: x}]", 1) },
-			"bad subservice way": func(s string) string { return strings.Replace(s, "subservice_organizations: []", "subservice_organizations: [{name: AWS, method: partial}]", 1) },
+			"security removed":  func(s string) string { return strings.Replace(s, "- security\n", "", 1) },
+			"unknown criterion": func(s string) string { return strings.Replace(s, "criterion: CC6.4", "criterion: CC6.10", 1) },
+			"missing reason": func(s string) string {
+				return strings.Replace(s, "reason: No offices; data centers carved out to AWS", "reason: \"\"", 1)
+			},
+			"unknown key":     func(s string) string { return s + "owner: me\n" },
+			"other framework": func(s string) string { return strings.Replace(s, "framework: soc2", "framework: soc1", 1) },
+			"bad incident date": func(s string) string {
+				return strings.Replace(s, "incidents: []", "incidents: [{date: yesterday, description: x}]", 1)
+			},
+			"bad subservice way": func(s string) string {
+				return strings.Replace(s, "subservice_organizations: []", "subservice_organizations: [{name: AWS, method: partial}]", 1)
+			},
 		} {
 			changed := mutate(string(b))
 			if changed == string(b) {
@@ -246,13 +252,17 @@ func TestControls(t *testing.T) {
 		in := catalog.ControlInput{Key: "ACME-01", Title: "Quarterly board security review", Frequency: "quarterly", Nature: "manual",
 			Criteria: []model.CriterionMapping{{CriterionID: "CC1.2", Rationale: "Board oversight of security"}}}
 		for name, mod := range map[string]func(*catalog.ControlInput){
-			"unknown criterion": func(i *catalog.ControlInput) { i.Criteria = []model.CriterionMapping{{CriterionID: "CC1.9", Rationale: "x"}} },
-			"no rationale":      func(i *catalog.ControlInput) { i.Criteria = []model.CriterionMapping{{CriterionID: "CC1.2"}} },
-			"bad frequency":     func(i *catalog.ControlInput) { i.Frequency = "hourly" },
-			"bad nature":        func(i *catalog.ControlInput) { i.Nature = "magic" },
-			"bad key":           func(i *catalog.ControlInput) { i.Key = "-x" },
-			"no title":          func(i *catalog.ControlInput) { i.Title = " " },
-			"unknown objective": func(i *catalog.ControlInput) { i.Objectives = []model.ObjectiveMapping{{ObjectiveKey: "OBJ-9", Rationale: "x"}} },
+			"unknown criterion": func(i *catalog.ControlInput) {
+				i.Criteria = []model.CriterionMapping{{CriterionID: "CC1.9", Rationale: "x"}}
+			},
+			"no rationale":  func(i *catalog.ControlInput) { i.Criteria = []model.CriterionMapping{{CriterionID: "CC1.2"}} },
+			"bad frequency": func(i *catalog.ControlInput) { i.Frequency = "hourly" },
+			"bad nature":    func(i *catalog.ControlInput) { i.Nature = "magic" },
+			"bad key":       func(i *catalog.ControlInput) { i.Key = "-x" },
+			"no title":      func(i *catalog.ControlInput) { i.Title = " " },
+			"unknown objective": func(i *catalog.ControlInput) {
+				i.Objectives = []model.ObjectiveMapping{{ObjectiveKey: "OBJ-9", Rationale: "x"}}
+			},
 		} {
 			bad := in
 			mod(&bad)
