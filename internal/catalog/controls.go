@@ -11,6 +11,33 @@ import (
 	"github.com/assurehq/assure/internal/store"
 )
 
+// ControlView is a control as the CLI and the API show it: the control with
+// its mappings (and their rationales), plus the ids of the criteria and the
+// keys of the objectives it maps to.
+type ControlView struct {
+	model.Control
+	CriterionIDs  []string `json:"criteria"`
+	ObjectiveKeys []string `json:"objectives"`
+}
+
+// View wraps a control for output.
+func View(c model.Control) ControlView {
+	v := ControlView{Control: c, CriterionIDs: c.CriterionIDs(), ObjectiveKeys: []string{}}
+	for _, m := range c.Objectives {
+		v.ObjectiveKeys = append(v.ObjectiveKeys, m.ObjectiveKey)
+	}
+	return v
+}
+
+// Views wraps controls for output.
+func Views(cs []model.Control) []ControlView {
+	out := make([]ControlView, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, View(c))
+	}
+	return out
+}
+
 // Controls lists the organization's controls.
 func (s *Service) Controls(ctx context.Context, p model.Principal) ([]model.Control, error) {
 	if err := canView(p); err != nil {

@@ -315,8 +315,8 @@ type Control struct {
 	// Edited lists the fields the organization changed after adopting; a
 	// library upgrade never overwrites them.
 	Edited     []ControlField     `json:"edited"`
-	Criteria   []CriterionMapping `json:"criteria"`
-	Objectives []ObjectiveMapping `json:"objectives"`
+	Criteria   []CriterionMapping `json:"criterion_mappings"`
+	Objectives []ObjectiveMapping `json:"objective_mappings"`
 	CreatedAt  time.Time          `json:"created_at"`
 	UpdatedAt  time.Time          `json:"updated_at"`
 }
