@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -109,7 +110,7 @@ func (s *Service) Adopt(ctx context.Context, p model.Principal, keys []string, a
 			taken[lc.Key] = true
 			c := model.Control{Key: lc.Key, Title: lc.Title, Description: lc.Description, Owner: lc.OwnerRole,
 				Frequency: lc.Frequency, Nature: lc.Nature, Status: model.ControlPlanned, Evidence: slices.Clone(lc.Evidence),
-				LibraryKey: lc.Key, LibraryVersion: s.cat.Library.Version,
+				LibraryKey: lc.Key, LibraryVersion: s.cat.Library.Version, LibraryText: librarySnapshot(lc),
 				Criteria: libraryCriteria(lc), Objectives: libraryObjectives(lc, byTemplate)}
 			if _, err := tx.CreateControl(ctx, c, now); err != nil {
 				return err
@@ -314,12 +315,11 @@ func (s *Service) EditControl(ctx context.Context, p model.Principal, key string
 		}
 		if patch.Criteria != nil {
 			c.Criteria = *patch.Criteria
-			set(model.FieldMappings, !slices.Equal(c.Criteria, cur.Criteria))
 		}
 		if patch.Objectives != nil {
 			c.Objectives = *patch.Objectives
-			set(model.FieldMappings, !slices.Equal(c.Objectives, cur.Objectives))
 		}
+		set(model.FieldMappings, fieldValue(c, model.FieldMappings) != fieldValue(cur, model.FieldMappings))
 		if len(patch.Reset) > 0 {
 			if c.LibraryKey == "" {
 				return model.Invalid("reset", "%s is the organization's own control: there is no library text to reset to", key)
@@ -372,7 +372,7 @@ func applyLibraryField(c *model.Control, lc LibraryControl, f model.ControlField
 	return true
 }
 
-// libraryValue renders field f of a control or library control for review.
+// fieldValue renders field f of a control, for comparison and review.
 func fieldValue(c model.Control, f model.ControlField) string {
 	switch f {
 	case model.FieldTitle:
@@ -390,14 +390,36 @@ func fieldValue(c model.Control, f model.ControlField) string {
 	case model.FieldMappings:
 		var parts []string
 		for _, m := range c.Criteria {
-			parts = append(parts, m.CriterionID+": "+m.Rationale)
+			parts = append(parts, strings.TrimSpace(m.CriterionID)+": "+strings.TrimSpace(m.Rationale))
 		}
 		for _, m := range c.Objectives {
-			parts = append(parts, m.ObjectiveKey+": "+m.Rationale)
+			parts = append(parts, "objective "+strings.TrimSpace(m.ObjectiveKey)+": "+strings.TrimSpace(m.Rationale))
 		}
+		slices.Sort(parts)
 		return strings.Join(parts, "\n")
 	}
 	return ""
+}
+
+// librarySnapshot records the library's text of every field, with SOC 1
+// mappings by template key (so that it does not depend on which objectives
+// the organization has).
+func librarySnapshot(lc LibraryControl) map[model.ControlField]string {
+	out := map[model.ControlField]string{}
+	var c model.Control
+	for _, f := range libraryFields {
+		applyLibraryField(&c, lc, f, nil)
+		out[f] = fieldValue(c, f)
+	}
+	var tpl []string
+	for _, m := range lc.SOC1 {
+		tpl = append(tpl, "template "+m.Objective+": "+strings.TrimSpace(m.Rationale))
+	}
+	slices.Sort(tpl)
+	if len(tpl) > 0 {
+		out[model.FieldMappings] = strings.TrimPrefix(out[model.FieldMappings]+"\n"+strings.Join(tpl, "\n"), "\n")
+	}
+	return out
 }
 
 var libraryFields = []model.ControlField{model.FieldTitle, model.FieldDescription, model.FieldOwner, model.FieldFrequency,
@@ -435,7 +457,8 @@ type FieldReview struct {
 
 // UpgradeLibrary brings the organization's adopted controls to the
 // catalog's library version. The rule: a field the organization edited is
-// never overwritten — if the library changed it, the upgrade lists it for
+// never overwritten — if the library changed that field since the version
+// the control was adopted or last upgraded at, the upgrade lists it for
 // review; every other field takes the library's current text.
 func (s *Service) UpgradeLibrary(ctx context.Context, p model.Principal) (UpgradeReport, error) {
 	rep := UpgradeReport{LibraryVersion: s.cat.Library.Version, Updated: []UpgradedControl{}, Review: []FieldReview{}, Removed: []string{}, Available: []string{}}
@@ -465,23 +488,26 @@ func (s *Service) UpgradeLibrary(ctx context.Context, p model.Principal) (Upgrad
 			}
 			next := c
 			up := UpgradedControl{Key: c.Key, FromVersion: c.LibraryVersion, Fields: []model.ControlField{}}
+			snap := librarySnapshot(lc)
 			for _, f := range libraryFields {
 				lib := c
 				applyLibraryField(&lib, lc, f, byTemplate)
-				if fieldValue(lib, f) == fieldValue(c, f) {
+				if c.IsEdited(f) {
+					if old, ok := c.LibraryText[f]; (!ok || old != snap[f]) && fieldValue(lib, f) != fieldValue(c, f) {
+						rep.Review = append(rep.Review, FieldReview{Key: c.Key, Field: f, Yours: fieldValue(c, f), Library: fieldValue(lib, f)})
+					}
 					continue
 				}
-				if c.IsEdited(f) {
-					rep.Review = append(rep.Review, FieldReview{Key: c.Key, Field: f, Yours: fieldValue(c, f), Library: fieldValue(lib, f)})
+				if fieldValue(lib, f) == fieldValue(c, f) {
 					continue
 				}
 				applyLibraryField(&next, lc, f, byTemplate)
 				up.Fields = append(up.Fields, f)
 			}
-			if len(up.Fields) == 0 && c.LibraryVersion == s.cat.Library.Version {
+			if len(up.Fields) == 0 && c.LibraryVersion == s.cat.Library.Version && maps.Equal(c.LibraryText, snap) {
 				continue
 			}
-			next.LibraryVersion = s.cat.Library.Version
+			next.LibraryVersion, next.LibraryText = s.cat.Library.Version, snap
 			if _, err := tx.UpdateControl(ctx, next, now); err != nil {
 				return err
 			}

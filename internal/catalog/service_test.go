@@ -321,6 +321,11 @@ func TestEditSurvivesLibraryUpgrade(t *testing.T) {
 		if _, err := svc.EditControl(ctx, ed, "IAM-01", catalog.ControlPatch{Description: &mine}); err != nil {
 			t.Fatal(err)
 		}
+		// An edited field the library did not change is kept and not offered for review.
+		dana := "Dana (IT)"
+		if _, err := svc.EditControl(ctx, ed, "IAM-02", catalog.ControlPatch{Owner: &dana}); err != nil {
+			t.Fatal(err)
+		}
 		lib2, err := catalog.LoadLibrary(os.DirFS("testdata"), "library-v2.yaml")
 		if err != nil {
 			t.Fatal(err)
@@ -343,7 +348,7 @@ func TestEditSurvivesLibraryUpgrade(t *testing.T) {
 			t.Fatalf("IAM-01 still at library %s", iam1.LibraryVersion)
 		}
 		iam2, _ := svc2.Control(ctx, ed, "IAM-02")
-		if iam2.Title != "Review user and admin access quarterly" || !strings.HasPrefix(iam2.Description, "Fixture v2:") {
+		if iam2.Title != "Review user and admin access quarterly" || !strings.HasPrefix(iam2.Description, "Fixture v2:") || iam2.Owner != dana {
 			t.Fatalf("unedited fields did not take the new text: %q / %q", iam2.Title, iam2.Description)
 		}
 		if len(rep.Review) != 1 || rep.Review[0].Key != "IAM-01" || rep.Review[0].Field != model.FieldDescription ||

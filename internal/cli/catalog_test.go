@@ -182,9 +182,9 @@ func TestScopeAndCoverageFromTheCLI(t *testing.T) {
 			Uncovered   int `json:"uncovered"`
 			NotRelevant int `json:"not_relevant"`
 		} `json:"summary"`
-		Uncovered   []struct{ ID string } `json:"uncovered"`
+		Uncovered   []struct{ ID string }                `json:"uncovered"`
 		NotRelevant []struct{ Criterion, Reason string } `json:"not_relevant"`
-		Unproven    []struct{ Key string } `json:"controls_without_tests_or_evidence"`
+		Unproven    []struct{ Key string }               `json:"controls_without_tests_or_evidence"`
 	}
 	if err := json.Unmarshal([]byte(mustRun(t, "--data", dir, "coverage", "--framework", "soc2", "--json")), &cov); err != nil {
 		t.Fatal(err)

@@ -314,11 +314,14 @@ type Control struct {
 	LibraryVersion string `json:"library_version,omitempty"`
 	// Edited lists the fields the organization changed after adopting; a
 	// library upgrade never overwrites them.
-	Edited     []ControlField     `json:"edited"`
-	Criteria   []CriterionMapping `json:"criterion_mappings"`
-	Objectives []ObjectiveMapping `json:"objective_mappings"`
-	CreatedAt  time.Time          `json:"created_at"`
-	UpdatedAt  time.Time          `json:"updated_at"`
+	Edited []ControlField `json:"edited"`
+	// LibraryText is the library's text of each field as of LibraryVersion
+	// (internal: lets an upgrade tell whether the library changed a field).
+	LibraryText map[ControlField]string `json:"-"`
+	Criteria    []CriterionMapping      `json:"criterion_mappings"`
+	Objectives  []ObjectiveMapping      `json:"objective_mappings"`
+	CreatedAt   time.Time               `json:"created_at"`
+	UpdatedAt   time.Time               `json:"updated_at"`
 }
 
 // IsEdited reports whether the organization changed field f.

@@ -12,13 +12,15 @@ import (
 // written by it. Later parts of the product name them by key: tests,
 // evidence and audits.
 
-const controlColumns = `id, key, title, description, owner, frequency, nature, status, evidence, library_key, library_version, edited, created_at, updated_at`
+const controlColumns = `id, key, title, description, owner, frequency, nature, status, evidence, library_key, library_version, edited, library_text, created_at, updated_at`
 
 func scanControl(row interface{ Scan(...any) error }) (model.Control, error) {
-	c := model.Control{Evidence: []string{}, Edited: []model.ControlField{}, Criteria: []model.CriterionMapping{}, Objectives: []model.ObjectiveMapping{}}
+	c := model.Control{Evidence: []string{}, Edited: []model.ControlField{}, Criteria: []model.CriterionMapping{}, Objectives: []model.ObjectiveMapping{},
+		LibraryText: map[model.ControlField]string{}}
 	var created, updated timeCol
 	err := row.Scan(&c.ID, &c.Key, &c.Title, &c.Description, &c.Owner, &c.Frequency, &c.Nature, &c.Status,
-		jsonCol[[]string]{&c.Evidence}, &c.LibraryKey, &c.LibraryVersion, jsonCol[[]model.ControlField]{&c.Edited}, &created, &updated)
+		jsonCol[[]string]{&c.Evidence}, &c.LibraryKey, &c.LibraryVersion, jsonCol[[]model.ControlField]{&c.Edited},
+		jsonCol[map[model.ControlField]string]{&c.LibraryText}, &created, &updated)
 	c.CreatedAt, c.UpdatedAt = created.T, updated.T
 	return c, err
 }
@@ -27,10 +29,10 @@ func scanControl(row interface{ Scan(...any) error }) (model.Control, error) {
 // ErrConflict. Objective mappings name objectives by key; call it inside InTx.
 func (o *OrgStore) CreateControl(ctx context.Context, c model.Control, now time.Time) (model.Control, error) {
 	out, err := scanControl(o.s.write.QueryRowContext(ctx,
-		`INSERT INTO controls (org_id, key, title, description, owner, frequency, nature, status, evidence, library_key, library_version, edited, created_at, updated_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING `+controlColumns,
+		`INSERT INTO controls (org_id, key, title, description, owner, frequency, nature, status, evidence, library_key, library_version, edited, library_text, created_at, updated_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING `+controlColumns,
 		o.org, c.Key, c.Title, c.Description, c.Owner, string(c.Frequency), string(c.Nature), string(c.Status),
-		jsonText(nonNil(c.Evidence)), c.LibraryKey, c.LibraryVersion, jsonText(nonNil(c.Edited)), ts(now)))
+		jsonText(nonNil(c.Evidence)), c.LibraryKey, c.LibraryVersion, jsonText(nonNil(c.Edited)), jsonText(nonNilMap(c.LibraryText)), ts(now)))
 	if err != nil {
 		if isUniqueViolation(err) {
 			return out, fmt.Errorf("control %s already exists: %w", c.Key, model.ErrConflict)
@@ -49,10 +51,10 @@ func (o *OrgStore) UpdateControl(ctx context.Context, c model.Control, now time.
 	var id int64
 	err := o.s.write.QueryRowContext(ctx,
 		`UPDATE controls SET title = $1, description = $2, owner = $3, frequency = $4, nature = $5, status = $6, evidence = $7,
-		   library_key = $8, library_version = $9, edited = $10, updated_at = $11
-		 WHERE org_id = $12 AND key = $13 RETURNING id`,
+		   library_key = $8, library_version = $9, edited = $10, library_text = $11, updated_at = $12
+		 WHERE org_id = $13 AND key = $14 RETURNING id`,
 		c.Title, c.Description, c.Owner, string(c.Frequency), string(c.Nature), string(c.Status), jsonText(nonNil(c.Evidence)),
-		c.LibraryKey, c.LibraryVersion, jsonText(nonNil(c.Edited)), ts(now), o.org, c.Key).Scan(&id)
+		c.LibraryKey, c.LibraryVersion, jsonText(nonNil(c.Edited)), jsonText(nonNilMap(c.LibraryText)), ts(now), o.org, c.Key).Scan(&id)
 	if err != nil {
 		return model.Control{}, notFound(err, "control "+c.Key)
 	}
@@ -185,4 +187,11 @@ func (o *OrgStore) attachMappings(ctx context.Context, controlID int64, get func
 		}
 	}
 	return rows.Err()
+}
+
+func nonNilMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return map[K]V{}
+	}
+	return m
 }

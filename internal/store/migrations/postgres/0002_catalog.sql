@@ -79,6 +79,9 @@ CREATE TABLE controls (
     library_key     TEXT NOT NULL DEFAULT '',
     library_version TEXT NOT NULL DEFAULT '',
     edited          JSONB NOT NULL DEFAULT '[]',
+    -- The library's text of each field when last adopted or upgraded: an
+    -- upgrade offers a change to an edited field only if the library changed it.
+    library_text    JSONB NOT NULL DEFAULT '{}',
     created_at      TIMESTAMPTZ NOT NULL,
     updated_at      TIMESTAMPTZ NOT NULL,
     UNIQUE (org_id, key)

@@ -79,6 +79,9 @@ CREATE TABLE controls (
     library_key     TEXT NOT NULL DEFAULT '',
     library_version TEXT NOT NULL DEFAULT '',
     edited          TEXT NOT NULL DEFAULT '[]',
+    -- The library's text of each field when last adopted or upgraded: an
+    -- upgrade offers a change to an edited field only if the library changed it.
+    library_text    TEXT NOT NULL DEFAULT '{}',
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL,
     UNIQUE (org_id, key)
