@@ -55,7 +55,7 @@ func (h *Handlers) ScopeChange(w http.ResponseWriter, r *http.Request, p model.P
 		return err
 	}
 	to := "/frameworks/" + string(fw) + "/scope"
-	f := r.PostFormValue
+	f := func(n string) string { return strings.ReplaceAll(r.PostFormValue(n), "\r\n", "\n") }
 	part := r.PathValue("part")
 	if part == "yaml" {
 		_, err := h.Catalog.ImportScope(r.Context(), p, fw, []byte(f("yaml")))
