@@ -110,7 +110,7 @@ func (s *Service) Adopt(ctx context.Context, p model.Principal, keys []string, a
 			taken[lc.Key] = true
 			c := model.Control{Key: lc.Key, Title: lc.Title, Description: lc.Description, Owner: lc.OwnerRole,
 				Frequency: lc.Frequency, Nature: lc.Nature, Status: model.ControlPlanned, Evidence: slices.Clone(lc.Evidence),
-				LibraryKey: lc.Key, LibraryVersion: s.cat.Library.Version, LibraryText: librarySnapshot(lc),
+				LibraryKey: lc.Key, LibraryVersion: s.cat.Library.Version, LibraryText: librarySnapshot(lc), UpdatedBy: actorName(p.Actor()),
 				Criteria: libraryCriteria(lc), Objectives: libraryObjectives(lc, byTemplate)}
 			if _, err := tx.CreateControl(ctx, c, now); err != nil {
 				return err
@@ -179,7 +179,8 @@ func (s *Service) AddControl(ctx context.Context, p model.Principal, in ControlI
 		return model.Control{}, err
 	}
 	c := model.Control{Key: strings.TrimSpace(in.Key), Title: in.Title, Description: in.Description, Owner: in.Owner,
-		Frequency: in.Frequency, Nature: in.Nature, Status: in.Status, Evidence: in.Evidence, Criteria: in.Criteria, Objectives: in.Objectives}
+		Frequency: in.Frequency, Nature: in.Nature, Status: in.Status, Evidence: in.Evidence, Criteria: in.Criteria, Objectives: in.Objectives,
+		UpdatedBy: actorName(p.Actor())}
 	if c.Status == "" {
 		c.Status = model.ControlPlanned
 	}
@@ -281,6 +282,7 @@ func (s *Service) EditControl(ctx context.Context, p model.Principal, key string
 		}
 		c := cur
 		c.Edited = slices.Clone(cur.Edited)
+		c.UpdatedBy = actorName(p.Actor())
 		set := func(f model.ControlField, changed bool) {
 			if changed && c.LibraryKey != "" && !slices.Contains(c.Edited, f) {
 				c.Edited = append(c.Edited, f)
@@ -507,7 +509,7 @@ func (s *Service) UpgradeLibrary(ctx context.Context, p model.Principal) (Upgrad
 			if len(up.Fields) == 0 && c.LibraryVersion == s.cat.Library.Version && maps.Equal(c.LibraryText, snap) {
 				continue
 			}
-			next.LibraryVersion, next.LibraryText = s.cat.Library.Version, snap
+			next.LibraryVersion, next.LibraryText, next.UpdatedBy = s.cat.Library.Version, snap, actorName(p.Actor())
 			if _, err := tx.UpdateControl(ctx, next, now); err != nil {
 				return err
 			}

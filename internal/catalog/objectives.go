@@ -40,7 +40,8 @@ func (s *Service) AddObjective(ctx context.Context, p model.Principal, in Object
 	if err := canEdit(p, "adding objectives"); err != nil {
 		return model.Objective{}, err
 	}
-	ob := model.Objective{Key: strings.TrimSpace(in.Key), Kind: in.Kind, Family: in.Family, Title: in.Title, Objective: in.Objective, Description: in.Description}
+	ob := model.Objective{Key: strings.TrimSpace(in.Key), Kind: in.Kind, Family: in.Family, Title: in.Title, Objective: in.Objective,
+		Description: in.Description, UpdatedBy: actorName(p.Actor())}
 	if in.Template != "" {
 		t, ok := s.cat.ObjectiveTemplate(in.Template)
 		if !ok {
@@ -75,6 +76,7 @@ func (s *Service) AddObjective(ctx context.Context, p model.Principal, in Object
 			for _, m := range lc.SOC1 {
 				if m.Objective == ob.TemplateKey {
 					c.Objectives = append(c.Objectives, model.ObjectiveMapping{ObjectiveKey: ob.Key, Rationale: m.Rationale})
+					c.UpdatedBy = actorName(p.Actor())
 					if _, err := tx.UpdateControl(ctx, c, s.now()); err != nil {
 						return err
 					}
@@ -149,6 +151,7 @@ func (s *Service) EditObjective(ctx context.Context, p model.Principal, key stri
 		if patch.Kind != nil {
 			ob.Kind = *patch.Kind
 		}
+		ob.UpdatedBy = actorName(p.Actor())
 		if err := validateObjective(&ob); err != nil {
 			return err
 		}
@@ -189,7 +192,7 @@ func (s *Service) RetireObjective(ctx context.Context, p model.Principal, key st
 		if refs {
 			return model.Invalid("key", "the SOC 1 scope still names %s (a not-relevant mark, a CUEC or a CSOC): remove it from the scope first", key)
 		}
-		if err := tx.RetireObjective(ctx, key, s.now()); err != nil {
+		if err := tx.RetireObjective(ctx, key, actorName(p.Actor()), s.now()); err != nil {
 			return err
 		}
 		out, err = tx.Objective(ctx, key)

@@ -207,7 +207,7 @@ func TestObjectives(t *testing.T) {
 		if ob, err := svc.EditObjective(ctx, ed, "OWN-1", catalog.ObjectivePatch{Title: &title}); err != nil || ob.Title != title {
 			t.Fatalf("edit: %+v %v", ob, err)
 		}
-		if ob, err := svc.RetireObjective(ctx, ed, "OWN-1"); err != nil || ob.RetiredAt == nil {
+		if ob, err := svc.RetireObjective(ctx, ps[model.RoleOwner], "OWN-1"); err != nil || ob.RetiredAt == nil || ob.UpdatedBy != "owner@example.com" {
 			t.Fatalf("retire: %v", err)
 		}
 		if _, err := svc.EditObjective(ctx, ed, "OWN-1", catalog.ObjectivePatch{Title: &title}); !errors.Is(err, model.ErrConflict) {
@@ -282,7 +282,7 @@ func TestControls(t *testing.T) {
 		owner := "Dana (IT)"
 		same := "Review user access quarterly"
 		c, err = svc.EditControl(ctx, ed, "IAM-02", catalog.ControlPatch{Owner: &owner, Title: &same})
-		if err != nil || c.Owner != owner || !slices.Equal(c.Edited, []model.ControlField{model.FieldOwner}) {
+		if err != nil || c.Owner != owner || !slices.Equal(c.Edited, []model.ControlField{model.FieldOwner}) || c.UpdatedBy != "editor@example.com" {
 			t.Fatalf("edit: %+v %v", c.Edited, err)
 		}
 		bad := []model.CriterionMapping{{CriterionID: "CC6.99", Rationale: "x"}}

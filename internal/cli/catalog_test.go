@@ -269,7 +269,7 @@ commitments: [availability, confidentiality]
 		!slices.Equal(rec.Reports[0].Categories, []string{"security", "availability", "confidentiality"}) || len(rec.Reports[0].Reasons) < 3 {
 		t.Fatalf("recommendation: %+v", rec)
 	}
-	if out := mustRun(t, "--data", dir, "scope", "recommend", "--answers", answers); !strings.Contains(out, "SOC2 Type 2") || !strings.Contains(out, "Availability:") {
+	if out := mustRun(t, "--data", dir, "scope", "recommend", "--answers", answers); !strings.Contains(out, "SOC 2 Type 2") || !strings.Contains(out, "Availability:") {
 		t.Fatalf("human recommendation: %s", out)
 	}
 	os.WriteFile(answers, []byte("commitments: [uptime]\n"), 0o600)

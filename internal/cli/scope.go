@@ -321,7 +321,7 @@ func newScopeRecommendCmd(e *env) *cobra.Command {
 				if r.Timing == "next" {
 					when = "Then"
 				}
-				title := fmt.Sprintf("%s: %s Type %d", when, strings.ToUpper(string(r.Framework)), r.Type)
+				title := fmt.Sprintf("%s: SOC %s Type %d", when, strings.TrimPrefix(string(r.Framework), "soc"), r.Type)
 				if len(r.Categories) > 0 {
 					title += " — " + joinCats(r.Categories)
 				}

@@ -322,6 +322,8 @@ type Control struct {
 	Objectives  []ObjectiveMapping      `json:"objective_mappings"`
 	CreatedAt   time.Time               `json:"created_at"`
 	UpdatedAt   time.Time               `json:"updated_at"`
+	// UpdatedBy names who made the last change (an e-mail, or the system).
+	UpdatedBy string `json:"updated_by"`
 }
 
 // IsEdited reports whether the organization changed field f.
@@ -389,6 +391,7 @@ type Objective struct {
 	TemplateKey string     `json:"template_key,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
+	UpdatedBy   string     `json:"updated_by"`
 	RetiredAt   *time.Time `json:"retired_at,omitempty"`
 }
 

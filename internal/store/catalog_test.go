@@ -139,10 +139,10 @@ func TestControlsAndObjectives(t *testing.T) {
 		if _, err := st.Org(other.ID).Control(ctx, "IAM-01"); !errors.Is(err, model.ErrNotFound) {
 			t.Fatal("a control is readable from another organization")
 		}
-		if err := os.RetireObjective(ctx, "ITGC-LA-1", t0); err != nil {
+		if err := os.RetireObjective(ctx, "ITGC-LA-1", "a@example.com", t0); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.RetireObjective(ctx, "ITGC-LA-1", t0); !errors.Is(err, model.ErrNotFound) {
+		if err := os.RetireObjective(ctx, "ITGC-LA-1", "a@example.com", t0); !errors.Is(err, model.ErrNotFound) {
 			t.Fatalf("retiring twice: %v", err)
 		}
 		if l, _ := os.Objectives(ctx, false); len(l) != 0 {

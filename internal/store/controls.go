@@ -12,7 +12,7 @@ import (
 // written by it. Later parts of the product name them by key: tests,
 // evidence and audits.
 
-const controlColumns = `id, key, title, description, owner, frequency, nature, status, evidence, library_key, library_version, edited, library_text, created_at, updated_at`
+const controlColumns = `id, key, title, description, owner, frequency, nature, status, evidence, library_key, library_version, edited, library_text, created_at, updated_at, updated_by`
 
 func scanControl(row interface{ Scan(...any) error }) (model.Control, error) {
 	c := model.Control{Evidence: []string{}, Edited: []model.ControlField{}, Criteria: []model.CriterionMapping{}, Objectives: []model.ObjectiveMapping{},
@@ -20,7 +20,7 @@ func scanControl(row interface{ Scan(...any) error }) (model.Control, error) {
 	var created, updated timeCol
 	err := row.Scan(&c.ID, &c.Key, &c.Title, &c.Description, &c.Owner, &c.Frequency, &c.Nature, &c.Status,
 		jsonCol[[]string]{&c.Evidence}, &c.LibraryKey, &c.LibraryVersion, jsonCol[[]model.ControlField]{&c.Edited},
-		jsonCol[map[model.ControlField]string]{&c.LibraryText}, &created, &updated)
+		jsonCol[map[model.ControlField]string]{&c.LibraryText}, &created, &updated, &c.UpdatedBy)
 	c.CreatedAt, c.UpdatedAt = created.T, updated.T
 	return c, err
 }
@@ -29,10 +29,10 @@ func scanControl(row interface{ Scan(...any) error }) (model.Control, error) {
 // ErrConflict. Objective mappings name objectives by key; call it inside InTx.
 func (o *OrgStore) CreateControl(ctx context.Context, c model.Control, now time.Time) (model.Control, error) {
 	out, err := scanControl(o.s.write.QueryRowContext(ctx,
-		`INSERT INTO controls (org_id, key, title, description, owner, frequency, nature, status, evidence, library_key, library_version, edited, library_text, created_at, updated_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING `+controlColumns,
+		`INSERT INTO controls (org_id, key, title, description, owner, frequency, nature, status, evidence, library_key, library_version, edited, library_text, created_at, updated_at, updated_by)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING `+controlColumns,
 		o.org, c.Key, c.Title, c.Description, c.Owner, string(c.Frequency), string(c.Nature), string(c.Status),
-		jsonText(nonNil(c.Evidence)), c.LibraryKey, c.LibraryVersion, jsonText(nonNil(c.Edited)), jsonText(nonNilMap(c.LibraryText)), ts(now)))
+		jsonText(nonNil(c.Evidence)), c.LibraryKey, c.LibraryVersion, jsonText(nonNil(c.Edited)), jsonText(nonNilMap(c.LibraryText)), ts(now), c.UpdatedBy))
 	if err != nil {
 		if isUniqueViolation(err) {
 			return out, fmt.Errorf("control %s already exists: %w", c.Key, model.ErrConflict)
@@ -51,10 +51,10 @@ func (o *OrgStore) UpdateControl(ctx context.Context, c model.Control, now time.
 	var id int64
 	err := o.s.write.QueryRowContext(ctx,
 		`UPDATE controls SET title = $1, description = $2, owner = $3, frequency = $4, nature = $5, status = $6, evidence = $7,
-		   library_key = $8, library_version = $9, edited = $10, library_text = $11, updated_at = $12
-		 WHERE org_id = $13 AND key = $14 RETURNING id`,
+		   library_key = $8, library_version = $9, edited = $10, library_text = $11, updated_at = $12, updated_by = $13
+		 WHERE org_id = $14 AND key = $15 RETURNING id`,
 		c.Title, c.Description, c.Owner, string(c.Frequency), string(c.Nature), string(c.Status), jsonText(nonNil(c.Evidence)),
-		c.LibraryKey, c.LibraryVersion, jsonText(nonNil(c.Edited)), jsonText(nonNilMap(c.LibraryText)), ts(now), o.org, c.Key).Scan(&id)
+		c.LibraryKey, c.LibraryVersion, jsonText(nonNil(c.Edited)), jsonText(nonNilMap(c.LibraryText)), ts(now), c.UpdatedBy, o.org, c.Key).Scan(&id)
 	if err != nil {
 		return model.Control{}, notFound(err, "control "+c.Key)
 	}

@@ -8,12 +8,12 @@ import (
 	"github.com/assurehq/assure/internal/model"
 )
 
-const objectiveColumns = `id, key, kind, family, title, objective, description, template_key, created_at, updated_at, retired_at`
+const objectiveColumns = `id, key, kind, family, title, objective, description, template_key, created_at, updated_at, updated_by, retired_at`
 
 func scanObjective(row interface{ Scan(...any) error }) (model.Objective, error) {
 	var ob model.Objective
 	var created, updated, retired timeCol
-	err := row.Scan(&ob.ID, &ob.Key, &ob.Kind, &ob.Family, &ob.Title, &ob.Objective, &ob.Description, &ob.TemplateKey, &created, &updated, &retired)
+	err := row.Scan(&ob.ID, &ob.Key, &ob.Kind, &ob.Family, &ob.Title, &ob.Objective, &ob.Description, &ob.TemplateKey, &created, &updated, &ob.UpdatedBy, &retired)
 	ob.CreatedAt, ob.UpdatedAt, ob.RetiredAt = created.T, updated.T, retired.Ptr()
 	return ob, err
 }
@@ -21,9 +21,9 @@ func scanObjective(row interface{ Scan(...any) error }) (model.Objective, error)
 // CreateObjective stores a SOC 1 objective; a taken key is ErrConflict.
 func (o *OrgStore) CreateObjective(ctx context.Context, ob model.Objective, now time.Time) (model.Objective, error) {
 	out, err := scanObjective(o.s.write.QueryRowContext(ctx,
-		`INSERT INTO objectives (org_id, key, kind, family, title, objective, description, template_key, created_at, updated_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING `+objectiveColumns,
-		o.org, ob.Key, string(ob.Kind), ob.Family, ob.Title, ob.Objective, ob.Description, ob.TemplateKey, ts(now)))
+		`INSERT INTO objectives (org_id, key, kind, family, title, objective, description, template_key, created_at, updated_at, updated_by)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING `+objectiveColumns,
+		o.org, ob.Key, string(ob.Kind), ob.Family, ob.Title, ob.Objective, ob.Description, ob.TemplateKey, ts(now), ob.UpdatedBy))
 	if err != nil {
 		if isUniqueViolation(err) {
 			return out, fmt.Errorf("objective %s already exists: %w", ob.Key, model.ErrConflict)
@@ -65,15 +65,15 @@ func (o *OrgStore) Objective(ctx context.Context, key string) (model.Objective, 
 // UpdateObjective changes an objective's text (found by key).
 func (o *OrgStore) UpdateObjective(ctx context.Context, ob model.Objective, now time.Time) error {
 	res, err := o.s.write.ExecContext(ctx,
-		`UPDATE objectives SET kind = $1, family = $2, title = $3, objective = $4, description = $5, updated_at = $6
-		 WHERE org_id = $7 AND key = $8`,
-		string(ob.Kind), ob.Family, ob.Title, ob.Objective, ob.Description, ts(now), o.org, ob.Key)
+		`UPDATE objectives SET kind = $1, family = $2, title = $3, objective = $4, description = $5, updated_at = $6, updated_by = $7
+		 WHERE org_id = $8 AND key = $9`,
+		string(ob.Kind), ob.Family, ob.Title, ob.Objective, ob.Description, ts(now), ob.UpdatedBy, o.org, ob.Key)
 	return exactlyOne(res, err, "objective "+ob.Key)
 }
 
 // RetireObjective marks an objective retired; it stays for the record.
-func (o *OrgStore) RetireObjective(ctx context.Context, key string, now time.Time) error {
+func (o *OrgStore) RetireObjective(ctx context.Context, key, by string, now time.Time) error {
 	res, err := o.s.write.ExecContext(ctx,
-		`UPDATE objectives SET retired_at = $1, updated_at = $1 WHERE org_id = $2 AND key = $3 AND retired_at IS NULL`, ts(now), o.org, key)
+		`UPDATE objectives SET retired_at = $1, updated_at = $1, updated_by = $2 WHERE org_id = $3 AND key = $4 AND retired_at IS NULL`, ts(now), by, o.org, key)
 	return exactlyOne(res, err, "active objective "+key)
 }

@@ -61,6 +61,7 @@ CREATE TABLE objectives (
     template_key TEXT NOT NULL DEFAULT '',
     created_at   TIMESTAMPTZ NOT NULL,
     updated_at   TIMESTAMPTZ NOT NULL,
+    updated_by   TEXT NOT NULL DEFAULT '',
     retired_at   TIMESTAMPTZ,
     UNIQUE (org_id, key)
 );
@@ -84,6 +85,7 @@ CREATE TABLE controls (
     library_text    JSONB NOT NULL DEFAULT '{}',
     created_at      TIMESTAMPTZ NOT NULL,
     updated_at      TIMESTAMPTZ NOT NULL,
+    updated_by      TEXT NOT NULL DEFAULT '',
     UNIQUE (org_id, key)
 );
 

@@ -61,6 +61,7 @@ CREATE TABLE objectives (
     template_key TEXT NOT NULL DEFAULT '',
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL,
+    updated_by   TEXT NOT NULL DEFAULT '',
     retired_at   TEXT,
     UNIQUE (org_id, key)
 );
@@ -84,6 +85,7 @@ CREATE TABLE controls (
     library_text    TEXT NOT NULL DEFAULT '{}',
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL,
+    updated_by      TEXT NOT NULL DEFAULT '',
     UNIQUE (org_id, key)
 );
 
