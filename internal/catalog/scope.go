@@ -180,7 +180,7 @@ func (s *Service) validateScope(ctx context.Context, os *store.OrgStore, sc *mod
 		}
 		cr, _ := s.cat.Criterion(id)
 		if !slices.Contains(sc.Categories, cr.Category) {
-			return model.Invalid(field, "%s belongs to the %s category, which is not in scope", id, cr.Category)
+			return model.Invalid(field, "%s belongs to the %s category, which is not in scope: add the category, or take %s out of the %s list", id, cr.Category, id, field)
 		}
 		return nil
 	}
