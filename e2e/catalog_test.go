@@ -116,4 +116,18 @@ func TestFrameworksControlsAndCoverageInTheBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	shot(ctx, t, "scope")
+	// SOC 1: an objective from a template; the adopted library maps to it.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.base+"/frameworks/soc1"),
+		chromedp.WaitVisible(`#tpl`),
+		chromedp.SetValue(`#tpl`, "ITGC-LA-1"),
+		chromedp.Submit(`#tpl`),
+		chromedp.WaitVisible(`#objectives`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if row := text(ctx, t, `tr[id="ITGC-LA-1"]`); !strings.Contains(row, "covered") || !strings.Contains(row, "IAM-") {
+		t.Fatalf("objective row: %q", row)
+	}
+	shot(ctx, t, "soc1")
 }

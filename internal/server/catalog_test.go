@@ -200,7 +200,11 @@ func TestCatalogPages(t *testing.T) {
 	if !strings.Contains(page, `id="ITGC-LA-1"`) || !strings.Contains(page, "✓ covered") {
 		t.Fatal("SOC 1 objective from a template")
 	}
-	if resp, _ := b.get("/frameworks/soc1/objectives/ITGC-LA-1"); resp.StatusCode != 200 {
+	if strings.Contains(page, "&lt;nil&gt;") || !strings.Contains(page, "<p>Controls provide reasonable assurance") {
+		t.Fatal("the SOC 1 page does not show the objective's sentence")
+	}
+	resp, page = b.get("/frameworks/soc1/objectives/ITGC-LA-1")
+	if resp.StatusCode != 200 || !strings.Contains(page, `required>Controls provide reasonable assurance`) {
 		t.Fatalf("objective page: %d", resp.StatusCode)
 	}
 	if resp, _ := b.get("/frameworks/soc1/scope"); resp.StatusCode != 200 {
