@@ -38,7 +38,7 @@ func newCoverageCmd(e *env) *cobra.Command {
 				what = "objectives"
 			}
 			fmt.Fprintf(w, "%s coverage: %d %s in scope, %d covered, %d not covered, %d not relevant; %d controls, %d without tests or evidence.\n",
-				strings.ToUpper(string(fw)), s.InScope, what, s.Covered, s.Uncovered, s.NotRelevant, s.Controls, s.Unproven)
+				"SOC "+strings.TrimPrefix(string(fw), "soc"), s.InScope, what, s.Covered, s.Uncovered, s.NotRelevant, s.Controls, s.Unproven)
 			if len(cov.Uncovered) > 0 {
 				fmt.Fprintf(w, "\nNot covered by any active control:\n")
 				t := newTable(w)
