@@ -90,6 +90,9 @@ func (s *Service) Adopt(ctx context.Context, p model.Principal, keys []string, a
 	}
 	now := s.now()
 	err := s.st.Org(p.Org.ID).InTx(ctx, func(tx *store.OrgStore) error {
+		if err := tx.LockCatalog(ctx); err != nil {
+			return err
+		}
 		byTemplate, err := s.objectivesByTemplate(ctx, tx)
 		if err != nil {
 			return err
@@ -192,6 +195,9 @@ func (s *Service) AddControl(ctx context.Context, p model.Principal, in ControlI
 	}
 	var out model.Control
 	err := s.st.Org(p.Org.ID).InTx(ctx, func(tx *store.OrgStore) error {
+		if err := tx.LockCatalog(ctx); err != nil {
+			return err
+		}
 		var err error
 		out, err = tx.CreateControl(ctx, c, s.now())
 		return err
@@ -276,6 +282,9 @@ func (s *Service) EditControl(ctx context.Context, p model.Principal, key string
 	}
 	var out model.Control
 	err := s.st.Org(p.Org.ID).InTx(ctx, func(tx *store.OrgStore) error {
+		if err := tx.LockCatalog(ctx); err != nil {
+			return err
+		}
 		cur, err := tx.Control(ctx, key)
 		if err != nil {
 			return err
@@ -469,6 +478,9 @@ func (s *Service) UpgradeLibrary(ctx context.Context, p model.Principal) (Upgrad
 	}
 	now := s.now()
 	err := s.st.Org(p.Org.ID).InTx(ctx, func(tx *store.OrgStore) error {
+		if err := tx.LockCatalog(ctx); err != nil {
+			return err
+		}
 		controls, err := tx.Controls(ctx)
 		if err != nil {
 			return err

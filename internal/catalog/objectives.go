@@ -59,6 +59,9 @@ func (s *Service) AddObjective(ctx context.Context, p model.Principal, in Object
 	}
 	var out model.Objective
 	err := s.st.Org(p.Org.ID).InTx(ctx, func(tx *store.OrgStore) error {
+		if err := tx.LockCatalog(ctx); err != nil {
+			return err
+		}
 		var err error
 		out, err = tx.CreateObjective(ctx, ob, s.now())
 		if err != nil || ob.TemplateKey == "" {
@@ -133,6 +136,9 @@ func (s *Service) EditObjective(ctx context.Context, p model.Principal, key stri
 	}
 	var out model.Objective
 	err := s.st.Org(p.Org.ID).InTx(ctx, func(tx *store.OrgStore) error {
+		if err := tx.LockCatalog(ctx); err != nil {
+			return err
+		}
 		ob, err := tx.Objective(ctx, key)
 		if err != nil {
 			return err
@@ -173,6 +179,9 @@ func (s *Service) RetireObjective(ctx context.Context, p model.Principal, key st
 	os := s.st.Org(p.Org.ID)
 	var out model.Objective
 	err := os.InTx(ctx, func(tx *store.OrgStore) error {
+		if err := tx.LockCatalog(ctx); err != nil {
+			return err
+		}
 		ob, err := tx.Objective(ctx, key)
 		if err != nil {
 			return err

@@ -76,6 +76,9 @@ func (s *Service) UpdateScope(ctx context.Context, p model.Principal, fw model.F
 	}
 	var out model.Scope
 	err := s.st.Org(p.Org.ID).InTx(ctx, func(tx *store.OrgStore) error {
+		if err := tx.LockCatalog(ctx); err != nil {
+			return err
+		}
 		sc, err := s.scope(ctx, tx, fw)
 		if err != nil {
 			return err

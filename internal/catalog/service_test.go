@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -456,6 +457,35 @@ func TestCoverage(t *testing.T) {
 			if cr.ID == "P1.1" && cr.InScope {
 				t.Fatal("P1.1 in scope")
 			}
+		}
+	})
+}
+
+// Concurrent read-modify-write changes to one scope all survive (on
+// PostgreSQL the catalog lock serializes them; on SQLite the write lock does).
+func TestConcurrentScopeChangesAreNotLost(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		svc, ps := setup(t, st)
+		const n = 8
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				_, err := svc.UpdateScope(ctx, ps[model.RoleEditor], model.SOC2, func(sc *model.Scope) error {
+					sc.CUECs = append(sc.CUECs, model.CUEC{Control: fmt.Sprintf("customer duty %d", i)})
+					return nil
+				})
+				errs <- err
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		sc, _ := svc.Scope(ctx, ps[model.RoleViewer], model.SOC2)
+		if len(sc.CUECs) != n {
+			t.Fatalf("%d of %d concurrent changes kept", len(sc.CUECs), n)
 		}
 	})
 }

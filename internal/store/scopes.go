@@ -200,3 +200,26 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// catalogLockBase offsets the per-organization advisory lock key so it does
+// not meet other locks (the migrator uses 4711001).
+const catalogLockBase = 0x43_41_54 << 32 // "CAT"
+
+// LockCatalog serializes read-modify-write changes to the organization's
+// scope, controls and objectives for the rest of the transaction. The
+// dialects differ here: on PostgreSQL it takes a transaction-scoped advisory
+// lock per organization; on SQLite the transaction already holds the single
+// write lock from BEGIN IMMEDIATE, so there is nothing more to take. Call it
+// inside InTx, before reading what will be changed.
+func (o *OrgStore) LockCatalog(ctx context.Context) error {
+	if o.s.dialect != Postgres {
+		return nil
+	}
+	if !o.s.inTx {
+		return fmt.Errorf("cannot lock the catalog outside a transaction")
+	}
+	if _, err := o.s.write.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(catalogLockBase)+o.org); err != nil {
+		return fmt.Errorf("cannot lock the organization's catalog: %w", err)
+	}
+	return nil
+}
