@@ -31,6 +31,7 @@ var layers = map[string]int{
 
 	// Domain services, in the order they may use each other (10–59).
 	"internal/account": 20,
+	"internal/catalog": 21,
 
 	// Connectors: the contract (30), test helper (31), one package per
 	// connector (32), the built-in list (33).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/blob"
+	"github.com/assurehq/assure/internal/catalog"
 	"github.com/assurehq/assure/internal/config"
 	"github.com/assurehq/assure/internal/store"
 )
@@ -26,6 +27,9 @@ type App struct {
 	Store    *store.Store
 	Blobs    blob.Store
 	Accounts *account.Service
+	// Catalog is the organizations' scope, objectives, controls and
+	// coverage over the embedded catalog.
+	Catalog *catalog.Service
 	// Bootstrap is set when this Open created the first organization and its
 	// owner; the caller shows the credentials once.
 	Bootstrap *account.Bootstrap
@@ -75,6 +79,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	a.Accounts = account.New(a.Store, a.Now)
+	cat, err := catalog.Embedded()
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	// Tests and evidence come later; until then coverage sees none.
+	a.Catalog = catalog.NewService(a.Store, cat, a.Now, catalog.NoActivity)
 	if v, _ := a.Store.SchemaVersion(ctx); v == a.Store.LatestVersion() {
 		if a.Bootstrap, err = a.Accounts.EnsureBootstrap(ctx); err != nil {
 			a.Store.Close()

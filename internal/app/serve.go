@@ -17,6 +17,7 @@ import (
 func (a *App) NewServer() (*server.Server, error) {
 	w, err := web.New(web.Deps{
 		Accounts:      a.Accounts,
+		Catalog:       a.Catalog,
 		Now:           a.Now,
 		SecureCookies: a.Config.SecureCookies(),
 		// Ten attempts at once, then one every six seconds, per client
@@ -30,7 +31,7 @@ func (a *App) NewServer() (*server.Server, error) {
 	return server.New(server.Deps{
 		Accounts: a.Accounts,
 		Web:      w,
-		API:      api.New(api.Deps{Accounts: a.Accounts, Now: a.Now}),
+		API:      api.New(api.Deps{Accounts: a.Accounts, Catalog: a.Catalog, Now: a.Now}),
 		Ready:    a.Ready,
 		Version:  buildinfo.Read().Version,
 		Log:      a.Log,

@@ -90,6 +90,7 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(
 		newServeCmd(e), newMigrateCmd(e), newVersionCmd(e),
 		newOrgCmd(e), newUserCmd(e), newTokenCmd(e),
+		newFrameworksCmd(e), newControlsCmd(e), newObjectivesCmd(e), newScopeCmd(e), newCoverageCmd(e),
 	)
 	return root
 }

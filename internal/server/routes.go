@@ -7,6 +7,7 @@ import (
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/api"
+	"github.com/assurehq/assure/internal/catalog"
 	"github.com/assurehq/assure/internal/model"
 	"github.com/assurehq/assure/internal/web"
 )
@@ -33,9 +34,9 @@ type Route struct {
 func (s *Server) table() []Route {
 	w, a := s.Web, s.API
 	const (
-		get, post, patch, del = http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete
+		get, post, put, patch, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
 	)
-	view, self, manage := model.PermView, model.PermSelf, model.PermManage
+	view, self, manage, edit := model.PermView, model.PermSelf, model.PermManage, model.PermEdit
 	public := model.PermPublic
 	return []Route{
 		// Operations.
@@ -52,8 +53,31 @@ func (s *Server) table() []Route {
 
 		// The product areas.
 		{Method: get, Path: "/{$}", Perm: self, Page: w.Home},
-		{Method: get, Path: "/frameworks", Perm: view, Page: w.Area("frameworks")},
-		{Method: get, Path: "/controls", Perm: view, Page: w.Area("controls")},
+		{Method: get, Path: "/frameworks", Perm: view, Page: w.Frameworks},
+		{Method: get, Path: "/frameworks/soc2", Perm: view, Page: w.SOC2},
+		{Method: get, Path: "/frameworks/soc1", Perm: view, Page: w.SOC1},
+		{Method: post, Path: "/frameworks/soc2/categories", Perm: edit, Page: w.SetCategories},
+		{Method: post, Path: "/frameworks/{fw}/not-relevant", Perm: edit, Page: w.MarkNotRelevant},
+		{Method: post, Path: "/frameworks/{fw}/relevant", Perm: edit, Page: w.MarkRelevant},
+		{Method: post, Path: "/frameworks/soc1/objectives", Perm: edit, Page: w.AddObjective},
+		{Method: get, Path: "/frameworks/soc1/objectives/{id}", Perm: view, Page: w.ObjectiveForm},
+		{Method: post, Path: "/frameworks/soc1/objectives/{id}", Perm: edit, Page: w.EditObjective},
+		{Method: post, Path: "/frameworks/soc1/objectives/{id}/retire", Perm: edit, Page: w.RetireObjective},
+		{Method: get, Path: "/frameworks/soc2/scope", Perm: view, Page: w.ScopeEditor(model.SOC2)},
+		{Method: get, Path: "/frameworks/soc1/scope", Perm: view, Page: w.ScopeEditor(model.SOC1)},
+		{Method: post, Path: "/frameworks/{fw}/scope/{part}", Perm: edit, Page: w.ScopeChange},
+		{Method: post, Path: "/frameworks/{fw}/scope/{part}/{id}/remove", Perm: edit, Page: w.ScopeRemove},
+		{Method: get, Path: "/frameworks/soc2/coverage", Perm: view, Page: w.Coverage(model.SOC2)},
+		{Method: get, Path: "/frameworks/soc1/coverage", Perm: view, Page: w.Coverage(model.SOC1)},
+		{Method: get, Path: "/frameworks/scoping", Perm: view, Page: w.ScopingForm},
+		{Method: post, Path: "/frameworks/scoping", Perm: view, Page: w.ScopingResult},
+		{Method: get, Path: "/controls", Perm: view, Page: w.Controls},
+		{Method: post, Path: "/controls", Perm: edit, Page: w.AddControl},
+		{Method: get, Path: "/controls/new", Perm: edit, Page: w.NewControl},
+		{Method: post, Path: "/controls/adopt", Perm: edit, Page: w.AdoptControls},
+		{Method: post, Path: "/controls/upgrade", Perm: edit, Page: w.UpgradeControls},
+		{Method: get, Path: "/controls/{id}", Perm: view, Page: w.ControlDetail},
+		{Method: post, Path: "/controls/{id}", Perm: edit, Page: w.EditControl},
 		{Method: get, Path: "/tests", Perm: view, Page: w.Area("tests")},
 		{Method: get, Path: "/integrations", Perm: view, Page: w.Area("integrations")},
 		{Method: get, Path: "/resources", Perm: view, Page: w.Area("resources")},
@@ -83,6 +107,27 @@ func (s *Server) table() []Route {
 		{Method: post, Path: "/api/v1/members", Perm: manage, API: a.AddMember, Summary: "Add a member (creates the user if needed; the first password is returned once)", Body: api.MemberCreate{}, Returns: account.NewMember{}, Status: 201},
 		{Method: patch, Path: "/api/v1/members/{id}", Perm: manage, API: a.UpdateMember, Summary: "Change a member's role", Body: api.MemberUpdate{}, Returns: model.Member{}},
 		{Method: del, Path: "/api/v1/members/{id}", Perm: manage, API: a.RemoveMember, Summary: "Remove a member", Status: 204},
+		{Method: get, Path: "/api/v1/frameworks", Perm: view, API: a.ListFrameworks, Summary: "List the frameworks with the organization's scope", Returns: []catalog.FrameworkSummary{}},
+		{Method: get, Path: "/api/v1/frameworks/{id}", Perm: view, API: a.GetFramework, Summary: "A framework: soc2 returns all 61 criteria with points of focus for the scope and covering controls (SOC2View); soc1 the organization's objectives and the templates (SOC1View)", Returns: catalog.SOC2View{}},
+		{Method: get, Path: "/api/v1/scope", Perm: view, API: a.GetScope, Summary: "The scope of ?framework=soc2|soc1 (default soc2): categories, system description, subservice organizations, CUECs, criteria not relevant", Returns: model.Scope{}},
+		{Method: put, Path: "/api/v1/scope", Perm: edit, API: a.PutScope, Summary: "Replace the scope of the body's framework (validated: Security stays, reasons required, known criteria only)", Body: model.Scope{}, Returns: model.Scope{}},
+		{Method: put, Path: "/api/v1/scope/categories", Perm: edit, API: a.PutCategories, Summary: "Set the SOC 2 categories in scope (Security cannot be removed)", Body: api.CategoriesUpdate{}, Returns: model.Scope{}},
+		{Method: put, Path: "/api/v1/scope/not-relevant/{id}", Perm: edit, API: a.PutNotRelevant, Summary: "Mark a criterion (or SOC 1 objective) not relevant, with the reason", Body: api.NotRelevantMark{}, Returns: model.Scope{}},
+		{Method: del, Path: "/api/v1/scope/not-relevant/{id}", Perm: edit, API: a.DeleteNotRelevant, Summary: "Remove a not-relevant mark (?framework=, default soc2)", Returns: model.Scope{}},
+		{Method: post, Path: "/api/v1/scope/recommend", Perm: view, API: a.Recommend, Summary: "Scoping assistant: which reports, types and categories, with reasons (answers as in docs/scoping.md)", Body: catalog.Answers{}, Returns: catalog.Recommendation{}},
+		{Method: get, Path: "/api/v1/coverage", Perm: view, API: a.GetCoverage, Summary: "Gap analysis of ?framework=soc2|soc1: uncovered criteria or objectives, controls without tests or evidence, criteria not relevant", Returns: catalog.Coverage{}},
+		{Method: get, Path: "/api/v1/controls", Perm: view, API: a.ListControls, Summary: "List the organization's controls", Returns: []catalog.ControlView{}},
+		{Method: post, Path: "/api/v1/controls", Perm: edit, API: a.CreateControl, Summary: "Add one of the organization's own controls", Body: catalog.ControlInput{}, Returns: catalog.ControlView{}, Status: 201},
+		{Method: get, Path: "/api/v1/controls/{id}", Perm: view, API: a.GetControl, Summary: "A control by key, with its mappings and rationales", Returns: catalog.ControlView{}},
+		{Method: patch, Path: "/api/v1/controls/{id}", Perm: edit, API: a.UpdateControl, Summary: "Edit a control (changed fields of adopted controls survive library upgrades; reset takes the library's text)", Body: catalog.ControlPatch{}, Returns: catalog.ControlView{}},
+		{Method: post, Path: "/api/v1/controls/adopt", Perm: edit, API: a.AdoptControls, Summary: "Adopt library controls (keys, or all); keys already used are skipped", Body: api.AdoptRequest{}, Returns: catalog.AdoptResult{}},
+		{Method: post, Path: "/api/v1/controls/upgrade", Perm: edit, API: a.UpgradeControls, Summary: "Bring adopted controls to the library version of this server; edited fields are kept and listed for review", Returns: catalog.UpgradeReport{}},
+		{Method: get, Path: "/api/v1/library/controls", Perm: view, API: a.GetLibrary, Summary: "The built-in control library", Returns: catalog.Library{}},
+		{Method: get, Path: "/api/v1/library/objectives", Perm: view, API: a.GetObjectiveTemplates, Summary: "The SOC 1 objective templates", Returns: catalog.ObjectiveLibrary{}},
+		{Method: get, Path: "/api/v1/objectives", Perm: view, API: a.ListObjectives, Summary: "The organization's SOC 1 objectives (?all=true includes retired ones)", Returns: []model.Objective{}},
+		{Method: post, Path: "/api/v1/objectives", Perm: edit, API: a.CreateObjective, Summary: "Add a SOC 1 objective, from a template or written from scratch", Body: catalog.ObjectiveInput{}, Returns: model.Objective{}, Status: 201},
+		{Method: patch, Path: "/api/v1/objectives/{id}", Perm: edit, API: a.UpdateObjective, Summary: "Edit an active SOC 1 objective", Body: catalog.ObjectivePatch{}, Returns: model.Objective{}},
+		{Method: post, Path: "/api/v1/objectives/{id}/retire", Perm: edit, API: a.RetireObjective, Summary: "Retire a SOC 1 objective (it stays for the record)", Returns: model.Objective{}},
 		{Method: get, Path: "/api/v1/tokens", Perm: self, API: a.ListTokens, Summary: "List your API tokens (?all=true lists everyone's, for admins)", Returns: []model.APIToken{}},
 		{Method: post, Path: "/api/v1/tokens", Perm: self, API: a.CreateToken, Summary: "Create an API token (the secret is returned once)", Body: api.TokenCreate{}, Returns: account.NewToken{}, Status: 201},
 		{Method: del, Path: "/api/v1/tokens/{id}", Perm: self, API: a.RevokeToken, Summary: "Revoke an API token", Status: 204},

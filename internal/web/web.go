@@ -12,10 +12,12 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
+	"github.com/assurehq/assure/internal/catalog"
 	"github.com/assurehq/assure/internal/httpx"
 	"github.com/assurehq/assure/internal/model"
 )
@@ -33,6 +35,7 @@ type PageFunc func(w http.ResponseWriter, r *http.Request, p model.Principal) er
 // Deps are the services the pages use.
 type Deps struct {
 	Accounts *account.Service
+	Catalog  *catalog.Service
 	Now      func() time.Time
 	// SecureCookies marks the session cookie Secure.
 	SecureCookies bool
@@ -56,9 +59,22 @@ func New(d Deps) (*Handlers, error) {
 	base := template.New("base").Funcs(template.FuncMap{
 		"utc":   func(t any) string { return fmtTime(t, time.UTC, time.RFC3339) },
 		"local": func(t any) string { return "" }, // replaced per request with the org's zone
+		"join":  strings.Join,
+		"label": label,
+		"has":   has,
 	})
-	shared := []string{"templates/layout.html", "templates/settings_nav.html"}
-	base, err := base.ParseFS(templateFS, shared...)
+	// The layout, every *_nav.html (an area's tabs) and every *_part.html (a
+	// fragment several pages use) are shared by all pages.
+	navs, err := fs.Glob(templateFS, "templates/*_nav.html")
+	if err != nil {
+		return nil, err
+	}
+	parts, err := fs.Glob(templateFS, "templates/*_part.html")
+	if err != nil {
+		return nil, err
+	}
+	shared := append(append([]string{"templates/layout.html"}, navs...), parts...)
+	base, err = base.ParseFS(templateFS, shared...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse layout templates: %w", err)
 	}
@@ -67,7 +83,7 @@ func New(d Deps) (*Handlers, error) {
 		return nil, err
 	}
 	for _, f := range files {
-		if f == shared[0] || f == shared[1] {
+		if slices.Contains(shared, f) {
 			continue
 		}
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, f)
