@@ -65,12 +65,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		a.Store.Close()
 		return nil, err
 	}
-	dir, err := cfg.BlobDir()
-	if err != nil {
-		a.Store.Close()
-		return nil, err
-	}
-	if a.Blobs, err = blob.OpenLocal(dir); err != nil {
+	if a.Blobs, err = openBlobs(ctx, cfg, a.Now); err != nil {
 		a.Store.Close()
 		return nil, err
 	}
@@ -82,6 +77,19 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		}
 	}
 	return a, nil
+}
+
+// openBlobs opens the blob store the configuration names: an S3-compatible
+// bucket or a local directory.
+func openBlobs(ctx context.Context, cfg config.Config, now func() time.Time) (blob.Store, error) {
+	if cfg.S3 != nil {
+		return blob.OpenS3(ctx, *cfg.S3, blob.S3Options{Now: now})
+	}
+	dir, err := cfg.BlobDir()
+	if err != nil {
+		return nil, err
+	}
+	return blob.OpenLocal(dir)
 }
 
 func (a *App) prepareSchema(ctx context.Context, opts Options) error {

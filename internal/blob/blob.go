@@ -18,6 +18,10 @@ import (
 // ErrNotFound is returned when no blob has the requested digest.
 var ErrNotFound = errors.New("blob not found")
 
+// ErrRetained is returned by Delete when the store keeps the blob under a
+// retention it enforces (S3 object lock) until that retention ends.
+var ErrRetained = errors.New("blob is under retention")
+
 // Ref identifies stored content.
 type Ref struct {
 	SHA256 string `json:"sha256"` // lower-case hex
@@ -33,6 +37,9 @@ type Store interface {
 	Open(ctx context.Context, sha256hex string) (io.ReadCloser, error)
 	// Stat reports whether a blob exists and its size.
 	Stat(ctx context.Context, sha256hex string) (Ref, error)
+	// Delete removes a blob (retention policy only: evidence is otherwise
+	// never destroyed). Deleting a missing blob is not an error.
+	Delete(ctx context.Context, sha256hex string) error
 	// Describe says where blobs live, for logs and the settings page.
 	Describe() string
 }
