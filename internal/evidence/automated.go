@@ -131,7 +131,7 @@ func (s *Service) RecordRun(ctx context.Context, tx *store.Store, orgID int64, r
 		case isNotFound(err):
 			it = model.EvidenceItem{Kind: model.EvidenceAutomated, Title: "Automated: " + run.Integration, SourceKey: key, Controls: []string{},
 				Description: fmt.Sprintf("What the %s integration %q observed, as the SHA-256 of every raw response of its collection runs.", run.Connector, run.Integration),
-				CreatedAt: finished, CreatedBy: actor}
+				CreatedAt:   finished, CreatedBy: actor}
 			if it.ID, err = o.CreateEvidenceItem(ctx, it); err != nil {
 				return err
 			}
