@@ -6,6 +6,9 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +18,8 @@ import (
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/blob"
 	"github.com/assurehq/assure/internal/config"
+	"github.com/assurehq/assure/internal/evidence"
+	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/store"
 )
 
@@ -26,6 +31,12 @@ type App struct {
 	Store    *store.Store
 	Blobs    blob.Store
 	Accounts *account.Service
+	// Ledger signs checkpoints and proves entries; Evidence keeps evidence
+	// and verifies everything against the ledger. Both are nil only while
+	// `assure migrate` runs on an older schema.
+	Ledger         *ledger.Log
+	Evidence       *evidence.Service
+	InstallationID string
 	// Bootstrap is set when this Open created the first organization and its
 	// owner; the caller shows the credentials once.
 	Bootstrap *account.Bootstrap
@@ -71,12 +82,59 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	a.Accounts = account.New(a.Store, a.Now)
 	if v, _ := a.Store.SchemaVersion(ctx); v == a.Store.LatestVersion() {
+		if err := a.openLedger(ctx); err != nil {
+			a.Store.Close()
+			return nil, err
+		}
 		if a.Bootstrap, err = a.Accounts.EnsureBootstrap(ctx); err != nil {
 			a.Store.Close()
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// openLedger loads (or on first start generates) the installation's signing
+// key and builds the ledger and evidence services. The public key is pinned
+// in the database on first use, so a server given a different key (another
+// data directory on the same PostgreSQL) refuses to start instead of
+// signing checkpoints nobody can verify with the published key.
+func (a *App) openLedger(ctx context.Context) error {
+	id, err := a.Store.SetInstallationValueOnce(ctx, "installation_id", randomID())
+	if err != nil {
+		return err
+	}
+	a.InstallationID = id
+	path := a.Config.SigningKeyPath()
+	key, created, err := ledger.LoadOrCreateKey(path)
+	if err != nil {
+		return err
+	}
+	if created {
+		a.Log.Info("generated the ledger signing key: back it up with the database", "path", path, "key_id", key.ID())
+	}
+	pub := base64.StdEncoding.EncodeToString(key.Public)
+	pinned, err := a.Store.SetInstallationValueOnce(ctx, "ledger_public_key", pub)
+	if err != nil {
+		return err
+	}
+	if pinned != pub {
+		want := "unknown"
+		if raw, err := base64.StdEncoding.DecodeString(pinned); err == nil {
+			want = ledger.KeyID(raw)[:16]
+		}
+		return fmt.Errorf("the ledger signing key %s (key %s) is not this installation's key (key %s): give every server the installation's key with --signing-key-file (ASSURE_SIGNING_KEY_FILE)",
+			path, key.ID()[:16], want)
+	}
+	a.Ledger = ledger.NewLog(a.Store, key, id, a.Now)
+	a.Evidence = evidence.New(evidence.Deps{Store: a.Store, Blobs: a.Blobs, Ledger: a.Ledger, Now: a.Now, MaxUpload: a.Config.MaxUploadBytes})
+	return nil
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // openBlobs opens the blob store the configuration names: an S3-compatible

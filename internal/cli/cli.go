@@ -90,6 +90,7 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(
 		newServeCmd(e), newMigrateCmd(e), newVersionCmd(e),
 		newOrgCmd(e), newUserCmd(e), newTokenCmd(e),
+		newEvidenceCmd(e), newLedgerCmd(e),
 	)
 	return root
 }

@@ -135,7 +135,7 @@ func TestAddEachKind(t *testing.T) {
 		if len(es) != 3 || es[0].Kind != ledger.KindEvidenceAdded || !strings.Contains(string(es[0].Payload), blob.Digest(pdf)) {
 			t.Fatalf("ledger: %+v", es)
 		}
-		rep, err := e.svc.Verify(ctx, nil, nil)
+		rep, err := e.svc.Verify(ctx, nil, evidence.VerifyOptions{})
 		if err != nil || !rep.OK || rep.Orgs[0].Blobs != 3 {
 			t.Fatalf("verify: %+v %v", rep, err)
 		}
@@ -206,7 +206,7 @@ func TestUploadChecks(t *testing.T) {
 			{"../../etc/passwd", []byte("root:x:0:0"), "not a plain file name", ""},
 			{`..\..\windows\system.ini`, []byte("x"), "not a plain file name", ""},
 			{"evil\x00.pdf", pdf, "control characters", ""},
-			{"big.pdf", append(append([]byte{}, pdf...), make([]byte, 70<<10)...), "larger than the upload limit of 64.0 KiB", ""},
+			{"big.pdf", append(append([]byte{}, pdf...), make([]byte, 70<<10)...), "larger than the upload limit of 64 KiB", ""},
 			{"tool.exe", append([]byte("MZ\x90\x00"), make([]byte, 100)...), "is not accepted: upload PDF", ""},
 			{"report.pdf", append([]byte("\x7fELF"), make([]byte, 100)...), "is not accepted", ""},
 			{"report.pdf", png, "report.pdf is named like a PDF but its content is a PNG image", ""},
@@ -296,7 +296,7 @@ func TestVersionsSupersedeAndRemain(t *testing.T) {
 
 func fault(t *testing.T, e *env) ledger.Fault {
 	t.Helper()
-	rep, err := e.svc.Verify(context.Background(), nil, nil)
+	rep, err := e.svc.Verify(context.Background(), nil, evidence.VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +316,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 		if _, _, err := e.log.Checkpoint(ctx, e.p.Org.ID); err != nil {
 			t.Fatal(err)
 		}
-		if rep, err := e.svc.Verify(ctx, nil, nil); err != nil || !rep.OK {
+		if rep, err := e.svc.Verify(ctx, nil, evidence.VerifyOptions{}); err != nil || !rep.OK {
 			t.Fatalf("clean: %+v %v", rep, err)
 		}
 
@@ -329,7 +329,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 		}
 		// A missing blob too.
 		blobtest.Remove(t, e.blobs, a.Current.SHA256)
-		rep, _ := e.svc.Verify(ctx, nil, nil)
+		rep, _ := e.svc.Verify(ctx, nil, evidence.VerifyOptions{})
 		missing := false
 		for _, f := range rep.Faults() {
 			missing = missing || (f.Blob == a.Current.SHA256 && f.EvidenceID == a.ID && strings.Contains(f.Problem, "missing"))
@@ -406,7 +406,7 @@ func TestRecordRun(t *testing.T) {
 		if err != nil || rec4.Item.ID != 0 || rec4.Entry.Seq != 6 {
 			t.Fatalf("failed run: %+v %v", rec4, err)
 		}
-		if rep, err := e.svc.Verify(ctx, nil, nil); err != nil || !rep.OK || rep.Orgs[0].Blobs != 5 {
+		if rep, err := e.svc.Verify(ctx, nil, evidence.VerifyOptions{}); err != nil || !rep.OK || rep.Orgs[0].Blobs != 5 {
 			t.Fatalf("verify: %+v %v", rep, err)
 		}
 		// A raw response altered behind Assure's back is named, with the evidence.
@@ -529,7 +529,7 @@ func TestRetention(t *testing.T) {
 			t.Fatalf("ledger kinds: %v", kinds)
 		}
 		// Verification still passes: deleted versions need no blob.
-		if rep, err := e.svc.Verify(ctx, nil, nil); err != nil || !rep.OK {
+		if rep, err := e.svc.Verify(ctx, nil, evidence.VerifyOptions{}); err != nil || !rep.OK {
 			t.Fatalf("verify after retention: %+v %v", rep.Faults(), err)
 		}
 	})

@@ -137,11 +137,18 @@ func tooLarge(limit int64) error {
 	return model.Invalid("file", "the file is larger than the upload limit of %s: split it, compress it, or ask the operator to raise --max-upload-size", HumanSize(limit))
 }
 
-// HumanSize writes a byte count for people.
+// HumanSize writes a byte count for people, in the units it was most
+// likely configured in (100MB, 64KiB).
 func HumanSize(n int64) string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"GB", 1e9}, {"MiB", 1 << 20}, {"MB", 1e6}, {"KiB", 1 << 10}, {"KB", 1e3}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		}
+	}
 	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	case n >= 1<<10:

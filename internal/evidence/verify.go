@@ -3,6 +3,7 @@ package evidence
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,10 +42,21 @@ func (r Report) Faults() []ledger.Fault {
 	return out
 }
 
+// VerifyOptions add outside knowledge to a verification.
+type VerifyOptions struct {
+	// Checkpoints an auditor kept from earlier: each must still match the log.
+	Checkpoints []model.LedgerCheckpoint
+	// PublicKey to trust instead of the installation's own (an auditor's
+	// copy, obtained when the audit started).
+	PublicKey ed25519.PublicKey
+}
+
 // Verify checks the given organizations (all of them when orgs is empty).
-// supplied are checkpoints an auditor kept from earlier; each must still
-// match the log.
-func (s *Service) Verify(ctx context.Context, orgs []model.Organization, supplied []model.LedgerCheckpoint) (Report, error) {
+func (s *Service) Verify(ctx context.Context, orgs []model.Organization, opts VerifyOptions) (Report, error) {
+	pub := opts.PublicKey
+	if pub == nil {
+		pub = s.Ledger.PublicKey()
+	}
 	if len(orgs) == 0 {
 		var err error
 		if orgs, err = s.Store.Organizations(ctx); err != nil {
@@ -54,7 +66,7 @@ func (s *Service) Verify(ctx context.Context, orgs []model.Organization, supplie
 	rep := Report{OK: true}
 	blobs := map[string]error{} // each blob is read once
 	for _, org := range orgs {
-		lr, err := ledger.VerifyOrg(ctx, s.Store, org.ID, s.Ledger.PublicKey(), s.Ledger.InstallationID(), supplied)
+		lr, err := ledger.VerifyOrg(ctx, s.Store, org.ID, pub, s.Ledger.InstallationID(), opts.Checkpoints)
 		if err != nil {
 			return rep, err
 		}
