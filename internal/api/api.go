@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
+	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/httpx"
+	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/model"
 )
 
@@ -21,6 +23,8 @@ type Func func(r *http.Request, p model.Principal) (any, error)
 // Deps are the services the API uses.
 type Deps struct {
 	Accounts *account.Service
+	Evidence *evidence.Service
+	Ledger   *ledger.Log
 	Now      func() time.Time
 }
 

@@ -19,6 +19,9 @@ import (
 func (a *App) NewServer() (*server.Server, error) {
 	w, err := web.New(web.Deps{
 		Accounts:      a.Accounts,
+		Evidence:      a.Evidence,
+		Ledger:        a.Ledger,
+		MaxUpload:     a.Config.MaxUploadBytes,
 		Now:           a.Now,
 		SecureCookies: a.Config.SecureCookies(),
 		// Ten attempts at once, then one every six seconds, per client
@@ -30,12 +33,13 @@ func (a *App) NewServer() (*server.Server, error) {
 		return nil, err
 	}
 	return server.New(server.Deps{
-		Accounts: a.Accounts,
-		Web:      w,
-		API:      api.New(api.Deps{Accounts: a.Accounts, Now: a.Now}),
-		Ready:    a.Ready,
-		Version:  buildinfo.Read().Version,
-		Log:      a.Log,
+		Accounts:    a.Accounts,
+		Web:         w,
+		API:         api.New(api.Deps{Accounts: a.Accounts, Evidence: a.Evidence, Ledger: a.Ledger, Now: a.Now}),
+		Ready:       a.Ready,
+		Version:     buildinfo.Read().Version,
+		Log:         a.Log,
+		UploadLimit: a.Config.MaxUploadBytes,
 	})
 }
 

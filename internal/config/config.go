@@ -148,6 +148,13 @@ func (c *Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	// A Config built in code (tests) may leave these empty: use the defaults.
+	if c.CheckpointInterval == "" {
+		c.CheckpointInterval = "1h"
+	}
+	if c.MaxUploadSize == "" {
+		c.MaxUploadSize = "100MB"
+	}
 	if d, err := time.ParseDuration(c.CheckpointInterval); c.CheckpointInterval == "0" {
 		c.CheckpointEvery = 0
 	} else if err != nil || d < time.Minute {

@@ -301,3 +301,8 @@ func ParseSignedCheckpoint(b []byte) (model.LedgerCheckpoint, error) {
 func FormatSignedCheckpoint(c model.LedgerCheckpoint) string {
 	return string(SignedBody(c)) + "\nkey " + c.KeyID + "\nsignature " + c.Signature + "\n"
 }
+
+// Entries lists an organization's entries after seq (at most limit).
+func (l *Log) Entries(ctx context.Context, orgID, after int64, limit int) ([]model.LedgerEntry, error) {
+	return l.st.Org(orgID).LedgerEntries(ctx, after, limit)
+}

@@ -34,7 +34,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	cfg := config.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", LogLevel: "error", LogFormat: "text"}
+	cfg := config.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", LogLevel: "error", LogFormat: "text", MaxUploadSize: "1MB"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

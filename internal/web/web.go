@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
+	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/httpx"
+	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/model"
 )
 
@@ -33,7 +35,11 @@ type PageFunc func(w http.ResponseWriter, r *http.Request, p model.Principal) er
 // Deps are the services the pages use.
 type Deps struct {
 	Accounts *account.Service
-	Now      func() time.Time
+	Evidence *evidence.Service
+	Ledger   *ledger.Log
+	// MaxUpload is the largest evidence file accepted, in bytes.
+	MaxUpload int64
+	Now       func() time.Time
 	// SecureCookies marks the session cookie Secure.
 	SecureCookies bool
 	// SignInLimiter and EmailLimiter bound sign-in attempts per client
@@ -56,6 +62,9 @@ func New(d Deps) (*Handlers, error) {
 	base := template.New("base").Funcs(template.FuncMap{
 		"utc":   func(t any) string { return fmtTime(t, time.UTC, time.RFC3339) },
 		"local": func(t any) string { return "" }, // replaced per request with the org's zone
+		"join":  strings.Join,
+		"short": func(s string) string { return s[:min(len(s), 12)] },
+		"size":  evidence.HumanSize,
 	})
 	shared := []string{"templates/layout.html", "templates/settings_nav.html"}
 	base, err := base.ParseFS(templateFS, shared...)
