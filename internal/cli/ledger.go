@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/assurehq/assure/internal/api"
 	"github.com/assurehq/assure/internal/app"
 	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/ledger"
@@ -183,21 +182,6 @@ func newLedgerCheckpointCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-// PublicKey is the exported form of the installation's signing key.
-type PublicKey struct {
-	Algorithm      string `json:"algorithm"`
-	KeyID          string `json:"key_id"`
-	PublicKeyPEM   string `json:"public_key_pem"`
-	PublicKeyBase  string `json:"public_key_base64"`
-	InstallationID string `json:"installation_id"`
-}
-
-func exportKey(a *app.App) PublicKey {
-	pub := ed25519.PublicKey(a.Ledger.PublicKey())
-	return PublicKey{Algorithm: "Ed25519", KeyID: ledger.KeyID(pub), PublicKeyPEM: ledger.PublicKeyPEM(pub),
-		PublicKeyBase: base64.StdEncoding.EncodeToString(pub), InstallationID: a.InstallationID}
-}
-
 func newLedgerKeyCmd(e *env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -210,7 +194,7 @@ func newLedgerKeyCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			k := exportKey(a)
+			k := api.NewPublicKey(a.Ledger.PublicKey(), a.InstallationID)
 			if asJSON {
 				return printJSON(e.stdout, k)
 			}
