@@ -12,7 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
+	"time"
 )
 
 // ErrNotFound is returned when no blob has the requested digest.
@@ -79,4 +82,16 @@ func Verify(ctx context.Context, s Store, sha256hex string) error {
 		return fmt.Errorf("blob %s has been altered: its content hashes to %s", sha256hex, got)
 	}
 	return nil
+}
+
+// RemoveStaleTemp deletes files named <prefix>* in the system temporary
+// directory that are older than age: spool files of uploads whose process
+// was killed. Nothing refers to them.
+func RemoveStaleTemp(prefix string, age time.Duration) {
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
+	for _, m := range matches {
+		if st, err := os.Stat(m); err == nil && !st.IsDir() && time.Since(st.ModTime()) > age {
+			os.Remove(m)
+		}
+	}
 }

@@ -69,6 +69,7 @@ func OpenS3(ctx context.Context, loc config.S3Location, opts S3Options) (*S3, er
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
+	RemoveStaleTemp("assure-blob-", 24*time.Hour)
 	s := &S3{client: client, loc: loc, now: opts.Now}
 	if s.now == nil {
 		s.now = time.Now

@@ -67,6 +67,7 @@ func New(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = func() time.Time { return time.Now().UTC() }
 	}
+	blob.RemoveStaleTemp("assure-upload-", 24*time.Hour) // left by killed processes
 	return &Service{Deps: d}
 }
 
