@@ -28,6 +28,11 @@ var layers = map[string]int{
 	"internal/store":           10,
 	"internal/blob":            10,
 	"internal/store/storetest": 11, // test helper: only _test files may import it
+	"internal/blob/blobtest":   11, // test helper: the blob suite on every backend
+
+	// The ledger sits above storage and below every service, so each service
+	// appends in the same transaction as its change.
+	"internal/ledger": 15,
 
 	// Domain services, in the order they may use each other (10–59).
 	"internal/account": 20,
@@ -37,6 +42,10 @@ var layers = map[string]int{
 	// connector (32), the built-in list (33).
 	"internal/connector":               30,
 	"internal/connector/connectortest": 31,
+
+	// Evidence uses the ledger and the blob store; it comes after the
+	// connector contract so automated evidence can describe collection runs.
+	"internal/evidence": 36,
 
 	// HTTP.
 	"internal/httpx":  60,
@@ -51,7 +60,7 @@ var layers = map[string]int{
 }
 
 // testOnly packages may be imported by _test.go files only.
-var testOnly = map[string]bool{"internal/store/storetest": true, "internal/connector/connectortest": true}
+var testOnly = map[string]bool{"internal/store/storetest": true, "internal/connector/connectortest": true, "internal/blob/blobtest": true}
 
 func TestLayers(t *testing.T) {
 	root, err := filepath.Abs("..")

@@ -8,9 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/model"
 	"github.com/assurehq/assure/internal/store"
 )
@@ -73,6 +75,14 @@ func (s *Service) EnsureBootstrap(ctx context.Context) (*Bootstrap, error) {
 		if err := tx.Org(org.ID).AddMember(ctx, u.ID, model.RoleOwner, now); err != nil {
 			return err
 		}
+		actor := model.SystemActor("bootstrap")
+		if err := s.record(ctx, tx, org.ID, actor, ledger.KindOrgCreated, orgSubject(org.ID), orgPayload(org)); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, org.ID, actor, ledger.KindMemberAdded, memberSubject(u.ID),
+			map[string]any{"user_id": u.ID, "email": u.Email, "role": model.RoleOwner, "account_created": true}); err != nil {
+			return err
+		}
 		out = &Bootstrap{Org: org, Email: u.Email, Password: password}
 		return nil
 	})
@@ -130,7 +140,11 @@ func (s *Service) CreateOrganization(ctx context.Context, slug, name, ownerEmail
 		if err != nil {
 			return err
 		}
-		nm, err = s.addMember(ctx, tx.Org(org.ID), email, "", model.RoleOwner)
+		actor := model.Actor{Via: "cli"}
+		if err := s.record(ctx, tx, org.ID, actor, ledger.KindOrgCreated, orgSubject(org.ID), orgPayload(org)); err != nil {
+			return err
+		}
+		nm, err = s.addMember(ctx, tx.Org(org.ID), actor, email, "", model.RoleOwner)
 		return err
 	})
 	return org, nm, err
@@ -151,13 +165,13 @@ func (s *Service) AddMember(ctx context.Context, p model.Principal, email, name 
 	}
 	var nm NewMember
 	err = s.st.Org(p.Org.ID).InTx(ctx, func(tx *store.OrgStore) error {
-		nm, err = s.addMember(ctx, tx, email, strings.TrimSpace(name), role)
+		nm, err = s.addMember(ctx, tx, p.Actor(), email, strings.TrimSpace(name), role)
 		return err
 	})
 	return nm, err
 }
 
-func (s *Service) addMember(ctx context.Context, tx *store.OrgStore, email, name string, role model.Role) (NewMember, error) {
+func (s *Service) addMember(ctx context.Context, tx *store.OrgStore, actor model.Actor, email, name string, role model.Role) (NewMember, error) {
 	var nm NewMember
 	now := s.now()
 	u, _, err := tx.Store().UserByEmail(ctx, email)
@@ -176,6 +190,10 @@ func (s *Service) addMember(ctx context.Context, tx *store.OrgStore, email, name
 	}
 	if err := tx.AddMember(ctx, u.ID, role, now); err != nil {
 		return nm, fmt.Errorf("%s: %w", email, err)
+	}
+	if err := s.record(ctx, tx.Store(), tx.ID(), actor, ledger.KindMemberAdded, memberSubject(u.ID),
+		map[string]any{"user_id": u.ID, "email": email, "role": role, "account_created": nm.InitialPassword != ""}); err != nil {
+		return nm, err
 	}
 	nm.Member, err = tx.Member(ctx, u.ID)
 	return nm, err
@@ -215,6 +233,10 @@ func (s *Service) SetRole(ctx context.Context, p model.Principal, userID int64, 
 		if err := tx.SetMemberRole(ctx, userID, role); err != nil {
 			return err
 		}
+		if err := s.record(ctx, tx.Store(), tx.ID(), p.Actor(), ledger.KindRoleChanged, memberSubject(userID),
+			map[string]any{"user_id": userID, "email": cur.Email, "from": cur.Role, "to": role}); err != nil {
+			return err
+		}
 		m, err = tx.Member(ctx, userID)
 		return err
 	})
@@ -236,7 +258,11 @@ func (s *Service) RemoveMember(ctx context.Context, p model.Principal, userID in
 				return err
 			}
 		}
-		return tx.RemoveMember(ctx, userID, s.now())
+		if err := tx.RemoveMember(ctx, userID, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx.Store(), tx.ID(), p.Actor(), ledger.KindMemberRemoved, memberSubject(userID),
+			map[string]any{"user_id": userID, "email": cur.Email, "role": cur.Role})
 	})
 }
 
@@ -263,11 +289,23 @@ func (s *Service) UpdateOrganization(ctx context.Context, p model.Principal, nam
 	if err := model.ValidateTimeZone(timeZone); err != nil {
 		return model.Organization{}, err
 	}
-	os := s.st.Org(p.Org.ID)
-	if err := os.UpdateOrganization(ctx, name, timeZone); err != nil {
-		return model.Organization{}, err
-	}
-	return os.Organization(ctx)
+	var org model.Organization
+	err := s.st.Org(p.Org.ID).InTx(ctx, func(tx *store.OrgStore) error {
+		before, err := tx.Organization(ctx)
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateOrganization(ctx, name, timeZone); err != nil {
+			return err
+		}
+		if org, err = tx.Organization(ctx); err != nil {
+			return err
+		}
+		payload := orgPayload(org)
+		payload["previous_name"], payload["previous_time_zone"] = before.Name, before.TimeZone
+		return s.record(ctx, tx.Store(), tx.ID(), p.Actor(), ledger.KindOrgUpdated, orgSubject(org.ID), payload)
+	})
+	return org, err
 }
 
 // SetPassword sets a user's password (operator recovery from the CLI) and
@@ -294,7 +332,10 @@ func (s *Service) SetPassword(ctx context.Context, email, password string) (stri
 		if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
 			return err
 		}
-		return tx.DeleteUserSessions(ctx, u.ID)
+		if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
+			return err
+		}
+		return s.recordForUser(ctx, tx, u, model.Actor{Via: "cli"}, ledger.KindPasswordReset)
 	})
 	return password, err
 }
@@ -320,6 +361,39 @@ func (s *Service) ChangePassword(ctx context.Context, p model.Principal, current
 		if err := tx.SetPasswordHash(ctx, p.User.ID, newHash); err != nil {
 			return err
 		}
-		return tx.DeleteUserSessions(ctx, p.User.ID)
+		if err := tx.DeleteUserSessions(ctx, p.User.ID); err != nil {
+			return err
+		}
+		return s.recordForUser(ctx, tx, p.User, p.Actor(), ledger.KindPasswordChanged)
 	})
+}
+
+// record appends a user action to the organization's ledger inside the
+// transaction that makes the change.
+func (s *Service) record(ctx context.Context, tx *store.Store, orgID int64, actor model.Actor, kind, subject string, payload map[string]any) error {
+	_, err := ledger.Append(ctx, tx, orgID, ledger.Record{Kind: kind, Actor: actor, Subject: subject, Payload: payload, Time: s.now()})
+	return err
+}
+
+// recordForUser records a change to a user account (which spans
+// organizations) in the ledger of every organization the user belongs to.
+// The password itself never goes into the ledger.
+func (s *Service) recordForUser(ctx context.Context, tx *store.Store, u model.User, actor model.Actor, kind string) error {
+	orgs, _, err := tx.UserOrganizations(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, o := range orgs {
+		if err := s.record(ctx, tx, o.ID, actor, kind, "user:"+strconv.FormatInt(u.ID, 10), map[string]any{"user_id": u.ID, "email": u.Email}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func orgSubject(id int64) string    { return "org:" + strconv.FormatInt(id, 10) }
+func memberSubject(id int64) string { return "member:" + strconv.FormatInt(id, 10) }
+
+func orgPayload(o model.Organization) map[string]any {
+	return map[string]any{"org_id": o.ID, "slug": o.Slug, "name": o.Name, "time_zone": o.TimeZone}
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/model"
+	"github.com/assurehq/assure/internal/store"
 )
 
 // ErrBadCredentials is returned for any failed sign-in: the message never
@@ -171,7 +174,19 @@ func (s *Service) CreateToken(ctx context.Context, p model.Principal, userID int
 		e := now.Add(ttl)
 		expires = &e
 	}
-	t, err := os.CreateToken(ctx, userID, name, secret[:len(tokenPrefix)+6], hashSecret(secret), now, expires)
+	var t model.APIToken
+	err := os.InTx(ctx, func(tx *store.OrgStore) error {
+		var err error
+		t, err = tx.CreateToken(ctx, userID, name, secret[:len(tokenPrefix)+6], hashSecret(secret), now, expires)
+		if err != nil {
+			return err
+		}
+		payload := map[string]any{"token_id": t.ID, "user_id": userID, "name": name, "expires_at": nil}
+		if expires != nil {
+			payload["expires_at"] = expires.UTC().Format(time.RFC3339)
+		}
+		return s.record(ctx, tx.Store(), tx.ID(), p.Actor(), ledger.KindTokenCreated, "token:"+strconv.FormatInt(t.ID, 10), payload)
+	})
 	if err != nil {
 		return NewToken{}, err
 	}
@@ -200,7 +215,13 @@ func (s *Service) RevokeToken(ctx context.Context, p model.Principal, id int64) 
 	if t.UserID != p.User.ID && !p.Can(model.PermManage) {
 		return fmt.Errorf("token: %w", model.ErrNotFound) // do not reveal others' tokens
 	}
-	return os.RevokeToken(ctx, id, s.now())
+	return os.InTx(ctx, func(tx *store.OrgStore) error {
+		if err := tx.RevokeToken(ctx, id, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx.Store(), tx.ID(), p.Actor(), ledger.KindTokenRevoked, "token:"+strconv.FormatInt(id, 10),
+			map[string]any{"token_id": id, "user_id": t.UserID, "name": t.Name})
+	})
 }
 
 // TokenPrincipal resolves a bearer token into the principal it acts as: the

@@ -11,7 +11,9 @@ import (
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/catalog"
+	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/httpx"
+	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/model"
 )
 
@@ -23,6 +25,8 @@ type Func func(r *http.Request, p model.Principal) (any, error)
 type Deps struct {
 	Accounts *account.Service
 	Catalog  *catalog.Service
+	Evidence *evidence.Service
+	Ledger   *ledger.Log
 	Now      func() time.Time
 }
 

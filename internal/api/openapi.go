@@ -23,6 +23,9 @@ type Operation struct {
 	Body, Returns any
 	// Status is the success status (200 when zero).
 	Status int
+	// Upload says the body may also be multipart/form-data (with a "file"
+	// part); Download says the success response is a file, not JSON.
+	Upload, Download bool
 }
 
 var pathParam = regexp.MustCompile(`\{([a-zA-Z_]+)\}`)
@@ -45,7 +48,12 @@ func OpenAPI(version string, ops []Operation) ([]byte, error) {
 			"401": map[string]any{"$ref": "#/components/responses/Error"},
 			"403": map[string]any{"$ref": "#/components/responses/Error"},
 		}
-		if status == 204 || op.Returns == nil {
+		if op.Download {
+			responses[itoa(status)] = map[string]any{
+				"description": "the stored file, as an attachment; its SHA-256 is in the Repr-Digest header",
+				"content":     map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}},
+			}
+		} else if status == 204 || op.Returns == nil {
 			responses[itoa(status)] = map[string]any{"description": "done"}
 		} else {
 			responses[itoa(status)] = map[string]any{
@@ -60,10 +68,17 @@ func OpenAPI(version string, ops []Operation) ([]byte, error) {
 			"responses":   responses,
 		}
 		if op.Body != nil {
-			o["requestBody"] = map[string]any{
-				"required": true,
-				"content":  map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(op.Body))}},
+			content := map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(op.Body))}}
+			if op.Upload {
+				content["multipart/form-data"] = map[string]any{"schema": map[string]any{"allOf": []any{
+					g.schema(reflect.TypeOf(op.Body)),
+					map[string]any{"type": "object", "properties": map[string]any{
+						"file":    map[string]any{"type": "string", "format": "binary", "description": "the file (size-limited; type checked by content)"},
+						"control": map[string]any{"type": "string", "description": "a control key; repeat the field for several"},
+					}},
+				}}}
 			}
+			o["requestBody"] = map[string]any{"required": true, "content": content}
 			responses["400"] = map[string]any{"$ref": "#/components/responses/Error"}
 		}
 		var params []any

@@ -6,6 +6,9 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +19,8 @@ import (
 	"github.com/assurehq/assure/internal/blob"
 	"github.com/assurehq/assure/internal/catalog"
 	"github.com/assurehq/assure/internal/config"
+	"github.com/assurehq/assure/internal/evidence"
+	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/store"
 )
 
@@ -30,6 +35,12 @@ type App struct {
 	// Catalog is the organizations' scope, objectives, controls and
 	// coverage over the embedded catalog.
 	Catalog *catalog.Service
+	// Ledger signs checkpoints and proves entries; Evidence keeps evidence
+	// and verifies everything against the ledger. Both are nil only while
+	// `assure migrate` runs on an older schema.
+	Ledger         *ledger.Log
+	Evidence       *evidence.Service
+	InstallationID string
 	// Bootstrap is set when this Open created the first organization and its
 	// owner; the caller shows the credentials once.
 	Bootstrap *account.Bootstrap
@@ -69,12 +80,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		a.Store.Close()
 		return nil, err
 	}
-	dir, err := cfg.BlobDir()
-	if err != nil {
-		a.Store.Close()
-		return nil, err
-	}
-	if a.Blobs, err = blob.OpenLocal(dir); err != nil {
+	if a.Blobs, err = openBlobs(ctx, cfg, a.Now); err != nil {
 		a.Store.Close()
 		return nil, err
 	}
@@ -84,15 +90,84 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		a.Store.Close()
 		return nil, err
 	}
-	// Tests and evidence come later; until then coverage sees none.
-	a.Catalog = catalog.NewService(a.Store, cat, a.Now, catalog.NoActivity)
+	a.Catalog = catalog.NewService(a.Store, cat, a.Now, a.activity)
 	if v, _ := a.Store.SchemaVersion(ctx); v == a.Store.LatestVersion() {
+		if err := a.openLedger(ctx); err != nil {
+			a.Store.Close()
+			return nil, err
+		}
 		if a.Bootstrap, err = a.Accounts.EnsureBootstrap(ctx); err != nil {
 			a.Store.Close()
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// openLedger loads (or on first start generates) the installation's signing
+// key and builds the ledger and evidence services. The public key is pinned
+// in the database on first use, so a server given a different key (another
+// data directory on the same PostgreSQL) refuses to start instead of
+// signing checkpoints nobody can verify with the published key.
+func (a *App) openLedger(ctx context.Context) error {
+	id, err := a.Store.SetInstallationValueOnce(ctx, "installation_id", randomID())
+	if err != nil {
+		return err
+	}
+	a.InstallationID = id
+	path := a.Config.SigningKeyPath()
+	key, created, err := ledger.LoadOrCreateKey(path)
+	if err != nil {
+		return err
+	}
+	if created {
+		a.Log.Info("generated the ledger signing key: back it up with the database", "path", path, "key_id", key.ID())
+	}
+	pub := base64.StdEncoding.EncodeToString(key.Public)
+	pinned, err := a.Store.SetInstallationValueOnce(ctx, "ledger_public_key", pub)
+	if err != nil {
+		return err
+	}
+	if pinned != pub {
+		want := "unknown"
+		if raw, err := base64.StdEncoding.DecodeString(pinned); err == nil {
+			want = ledger.KeyID(raw)[:16]
+		}
+		return fmt.Errorf("the ledger signing key %s (key %s) is not this installation's key (key %s): give every server the installation's key with --signing-key-file (ASSURE_SIGNING_KEY_FILE)",
+			path, key.ID()[:16], want)
+	}
+	a.Ledger = ledger.NewLog(a.Store, key, id, a.Now)
+	a.Evidence = evidence.New(evidence.Deps{Store: a.Store, Blobs: a.Blobs, Ledger: a.Ledger, Controls: a.Catalog, Now: a.Now, MaxUpload: a.Config.MaxUploadBytes})
+	return nil
+}
+
+// activity tells the coverage report how many tests and evidence items a
+// control has.
+func (a *App) activity(ctx context.Context, orgID int64, control string) (tests, evidence int, err error) {
+	if a.Evidence == nil {
+		return 0, 0, nil
+	}
+	evidence, err = a.Evidence.CountForControl(ctx, orgID, control)
+	return 0, evidence, err
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// openBlobs opens the blob store the configuration names: an S3-compatible
+// bucket or a local directory.
+func openBlobs(ctx context.Context, cfg config.Config, now func() time.Time) (blob.Store, error) {
+	if cfg.S3 != nil {
+		return blob.OpenS3(ctx, *cfg.S3, blob.S3Options{Now: now})
+	}
+	dir, err := cfg.BlobDir()
+	if err != nil {
+		return nil, err
+	}
+	return blob.OpenLocal(dir)
 }
 
 func (a *App) prepareSchema(ctx context.Context, opts Options) error {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/assurehq/assure/internal/api"
 	"github.com/assurehq/assure/internal/buildinfo"
 	"github.com/assurehq/assure/internal/httpx"
+	"github.com/assurehq/assure/internal/model"
 	"github.com/assurehq/assure/internal/server"
 	"github.com/assurehq/assure/internal/web"
 )
@@ -18,6 +20,9 @@ func (a *App) NewServer() (*server.Server, error) {
 	w, err := web.New(web.Deps{
 		Accounts:      a.Accounts,
 		Catalog:       a.Catalog,
+		Evidence:      a.Evidence,
+		Ledger:        a.Ledger,
+		MaxUpload:     a.Config.MaxUploadBytes,
 		Now:           a.Now,
 		SecureCookies: a.Config.SecureCookies(),
 		// Ten attempts at once, then one every six seconds, per client
@@ -29,12 +34,13 @@ func (a *App) NewServer() (*server.Server, error) {
 		return nil, err
 	}
 	return server.New(server.Deps{
-		Accounts: a.Accounts,
-		Web:      w,
-		API:      api.New(api.Deps{Accounts: a.Accounts, Catalog: a.Catalog, Now: a.Now}),
-		Ready:    a.Ready,
-		Version:  buildinfo.Read().Version,
-		Log:      a.Log,
+		Accounts:    a.Accounts,
+		Web:         w,
+		API:         api.New(api.Deps{Accounts: a.Accounts, Catalog: a.Catalog, Evidence: a.Evidence, Ledger: a.Ledger, Now: a.Now}),
+		Ready:       a.Ready,
+		Version:     buildinfo.Read().Version,
+		Log:         a.Log,
+		UploadLimit: a.Config.MaxUploadBytes,
 	})
 }
 
@@ -50,6 +56,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		return fmt.Errorf("cannot listen on %s (is another program using it? choose another with --addr): %w", a.Config.Addr, err)
 	}
 	go a.housekeeping(ctx)
+	go a.checkpoints(ctx)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -57,15 +64,25 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	return srv.Serve(ctx, ln)
 }
 
-// housekeeping removes expired sessions every hour.
+// housekeeping removes expired sessions every hour and applies the
+// evidence retention policies once a day.
 func (a *App) housekeeping(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
+	var lastRetention time.Time
 	for {
 		if n, err := a.Store.DeleteExpiredSessions(ctx, a.Now()); err != nil && ctx.Err() == nil {
 			a.Log.Warn("cannot delete expired sessions", "err", err)
 		} else if n > 0 {
 			a.Log.Debug("deleted expired sessions", "count", n)
+		}
+		if a.Now().Sub(lastRetention) >= 24*time.Hour {
+			lastRetention = a.Now()
+			if n, err := a.Evidence.ApplyRetentionAll(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Warn("cannot apply the evidence retention policy", "err", err)
+			} else if n > 0 {
+				a.Log.Info("retention policy deleted evidence versions", "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -73,4 +90,49 @@ func (a *App) housekeeping(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// checkpoints signs a ledger checkpoint for every organization whose
+// ledger grew, every --checkpoint-interval. Several servers may do this at
+// once: a checkpoint at a size that exists already is not made twice.
+func (a *App) checkpoints(ctx context.Context) {
+	if a.Config.CheckpointEvery <= 0 {
+		return
+	}
+	t := time.NewTicker(a.Config.CheckpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := a.CheckpointAll(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("cannot sign ledger checkpoints", "err", err)
+		}
+	}
+}
+
+// CheckpointAll signs a checkpoint for every organization whose ledger has
+// entries beyond its latest checkpoint, and returns those made.
+func (a *App) CheckpointAll(ctx context.Context) ([]model.LedgerCheckpoint, error) {
+	orgs, err := a.Store.Organizations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []model.LedgerCheckpoint
+	for _, o := range orgs {
+		c, created, err := a.Ledger.Checkpoint(ctx, o.ID)
+		if errors.Is(err, model.ErrNotFound) {
+			continue // an empty ledger
+		}
+		if err != nil {
+			return out, fmt.Errorf("organization %s: %w", o.Slug, err)
+		}
+		if created {
+			a.Log.Info("signed a ledger checkpoint", "org_id", o.ID, "size", c.TreeSize)
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

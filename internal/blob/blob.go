@@ -12,11 +12,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
+	"time"
 )
 
 // ErrNotFound is returned when no blob has the requested digest.
 var ErrNotFound = errors.New("blob not found")
+
+// ErrRetained is returned by Delete when the store keeps the blob under a
+// retention it enforces (S3 object lock) until that retention ends.
+var ErrRetained = errors.New("blob is under retention")
 
 // Ref identifies stored content.
 type Ref struct {
@@ -33,6 +40,9 @@ type Store interface {
 	Open(ctx context.Context, sha256hex string) (io.ReadCloser, error)
 	// Stat reports whether a blob exists and its size.
 	Stat(ctx context.Context, sha256hex string) (Ref, error)
+	// Delete removes a blob (retention policy only: evidence is otherwise
+	// never destroyed). Deleting a missing blob is not an error.
+	Delete(ctx context.Context, sha256hex string) error
 	// Describe says where blobs live, for logs and the settings page.
 	Describe() string
 }
@@ -72,4 +82,16 @@ func Verify(ctx context.Context, s Store, sha256hex string) error {
 		return fmt.Errorf("blob %s has been altered: its content hashes to %s", sha256hex, got)
 	}
 	return nil
+}
+
+// RemoveStaleTemp deletes files named <prefix>* in the system temporary
+// directory that are older than age: spool files of uploads whose process
+// was killed. Nothing refers to them.
+func RemoveStaleTemp(prefix string, age time.Duration) {
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
+	for _, m := range matches {
+		if st, err := os.Stat(m); err == nil && !st.IsDir() && time.Since(st.ModTime()) > age {
+			os.Remove(m)
+		}
+	}
 }

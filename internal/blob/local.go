@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Local keeps blobs in a directory as <dir>/sha256/ab/cd/<digest>. Writes go
@@ -33,8 +34,29 @@ func OpenLocal(dir string) (*Local, error) {
 	}
 	probe.Close()
 	os.Remove(probe.Name())
-	return &Local{dir: dir}, nil
+	l := &Local{dir: dir}
+	l.removeStaleTemporaries(24 * time.Hour)
+	return l, nil
 }
+
+// removeStaleTemporaries deletes temporary files a crashed writer left
+// behind. They never had a final name, so nothing refers to them; a day's
+// grace keeps a write in progress in another process safe.
+func (l *Local) removeStaleTemporaries(age time.Duration) {
+	entries, err := os.ReadDir(filepath.Join(l.dir, "tmp"))
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > age {
+			os.Remove(filepath.Join(l.dir, "tmp", e.Name()))
+		}
+	}
+}
+
+// Path is where a blob lives on disk (for operators and tests; digest must
+// be valid).
+func (l *Local) Path(digest string) string { return l.path(digest) }
 
 func (l *Local) path(digest string) string {
 	return filepath.Join(l.dir, "sha256", digest[:2], digest[2:4], digest)
@@ -109,6 +131,21 @@ func (l *Local) Stat(ctx context.Context, digest string) (Ref, error) {
 		return Ref{}, fmt.Errorf("cannot stat blob %s: %w", digest, err)
 	}
 	return Ref{SHA256: digest, Size: st.Size()}, nil
+}
+
+// Delete removes a blob's file.
+func (l *Local) Delete(ctx context.Context, digest string) error {
+	if err := checkDigest(digest); err != nil {
+		return err
+	}
+	err := os.Remove(l.path(digest))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot delete blob %s: %w", digest, err)
+	}
+	return syncDir(filepath.Dir(l.path(digest)))
 }
 
 func syncDir(dir string) error {

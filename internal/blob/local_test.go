@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLocalPutOpenVerify(t *testing.T) {
@@ -86,5 +87,33 @@ func TestLocalPutStopsWithContext(t *testing.T) {
 	cancel()
 	if _, err := l.Put(ctx, strings.NewReader("x")); err == nil {
 		t.Fatal("put with a cancelled context succeeded")
+	}
+}
+
+func TestStaleTemporariesAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir)
+	old, fresh := filepath.Join(dir, "assure-test-spool-old"), filepath.Join(dir, "assure-test-spool-new")
+	for _, p := range []string{old, fresh} {
+		os.WriteFile(p, []byte("x"), 0o600)
+	}
+	past := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(old, past, past)
+	RemoveStaleTemp("assure-test-spool-", 24*time.Hour)
+	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a stale spool file was kept")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatal("a recent spool file was removed")
+	}
+	// Local blob directories clean their own tmp/ the same way.
+	bdir := t.TempDir()
+	l, _ := OpenLocal(bdir)
+	stale := filepath.Join(bdir, "tmp", "put-1")
+	os.WriteFile(stale, []byte("partial"), 0o600)
+	os.Chtimes(stale, past, past)
+	l.removeStaleTemporaries(24 * time.Hour)
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a stale temporary blob was kept")
 	}
 }

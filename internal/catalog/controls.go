@@ -538,3 +538,18 @@ func (s *Service) UpgradeLibrary(ctx context.Context, p model.Principal) (Upgrad
 	})
 	return rep, err
 }
+
+// CheckControl says whether key names one of the organization's controls.
+// Evidence and tests link to controls by key; they call this (through the
+// interface they define) so that a link never names a control that does not
+// exist.
+func (s *Service) CheckControl(ctx context.Context, orgID int64, key string) error {
+	if err := model.ValidateControlKey(key); err != nil {
+		return err
+	}
+	_, err := s.st.Org(orgID).Control(ctx, key)
+	if errors.Is(err, model.ErrNotFound) {
+		return model.Invalid("control", "%q is not one of the organization's controls: adopt it from the library (assure controls adopt %s) or add it first", key, key)
+	}
+	return err
+}

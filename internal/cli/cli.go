@@ -91,6 +91,7 @@ func newRoot(e *env) *cobra.Command {
 		newServeCmd(e), newMigrateCmd(e), newVersionCmd(e),
 		newOrgCmd(e), newUserCmd(e), newTokenCmd(e),
 		newFrameworksCmd(e), newControlsCmd(e), newObjectivesCmd(e), newScopeCmd(e), newCoverageCmd(e),
+		newEvidenceCmd(e), newLedgerCmd(e),
 	)
 	return root
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func resolve(flags, env map[string]string) (Config, error) {
@@ -38,7 +39,15 @@ func TestValidation(t *testing.T) {
 		{map[string]string{"database-url": "mysql://x/y"}, "must be a PostgreSQL URL"},
 		{map[string]string{"database-url": "postgres://u:hunter2@/db"}, "must be a PostgreSQL URL"},
 		{map[string]string{"addr": "8080"}, "must be host:port"},
-		{map[string]string{"blob-url": "s3://bucket"}, "only a directory path"},
+		{map[string]string{"blob-url": "gs://bucket"}, "use a directory path, a file:// URL or an s3:// URL"},
+		{map[string]string{"blob-url": "s3://"}, "name the bucket"},
+		{map[string]string{"blob-url": "s3://key:secret@bucket"}, "do not put credentials in the URL"},
+		{map[string]string{"blob-url": "s3://b?endpoint=ftp://x"}, "endpoint must be an http(s) URL"},
+		{map[string]string{"blob-url": "s3://b?lock_mode=governance"}, "lock_mode and lock_days go together"},
+		{map[string]string{"blob-url": "s3://b?bucket_style=x"}, "unknown option"},
+		{map[string]string{"checkpoint-interval": "often"}, "--checkpoint-interval"},
+		{map[string]string{"checkpoint-interval": "5s"}, "at least 1m"},
+		{map[string]string{"max-upload-size": "lots"}, "--max-upload-size"},
 		{map[string]string{"base-url": "ftp://x"}, "must be an http(s) URL"},
 		{map[string]string{"log-level": "verbose"}, "--log-level"},
 	} {
@@ -48,6 +57,30 @@ func TestValidation(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("the error shows the database password: %v", err)
+		}
+	}
+}
+
+func TestBlobAndLedgerSettings(t *testing.T) {
+	c, err := resolve(map[string]string{"blob-url": "s3://evidence/assure/prod?endpoint=http://127.0.0.1:7070&region=eu-west-1&path_style=true&lock_mode=governance&lock_days=400",
+		"max-upload-size": "25MiB", "checkpoint-interval": "0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := S3Location{Bucket: "evidence", Prefix: "assure/prod/", Endpoint: "http://127.0.0.1:7070", Region: "eu-west-1", PathStyle: true, LockMode: "GOVERNANCE", LockDays: 400}
+	if c.S3 == nil || *c.S3 != want {
+		t.Fatalf("s3 location %+v", c.S3)
+	}
+	if c.MaxUploadBytes != 25<<20 || c.CheckpointEvery != 0 {
+		t.Fatalf("derived: %d %v", c.MaxUploadBytes, c.CheckpointEvery)
+	}
+	c, _ = resolve(map[string]string{"data": "/d"}, nil)
+	if c.S3 != nil || c.MaxUploadBytes != 100_000_000 || c.CheckpointEvery != time.Hour || c.SigningKeyPath() != "/d/ledger-signing-key.pem" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	for in, want := range map[string]int64{"2048": 2048, "1KB": 1000, "3 MiB": 3 << 20, "1GB": 1e9} {
+		if n, err := ParseSize(in); err != nil || n != want {
+			t.Errorf("ParseSize(%q) = %d %v", in, n, err)
 		}
 	}
 }

@@ -5,12 +5,15 @@ package httpx
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 
@@ -184,3 +187,42 @@ type Created struct{ Body any }
 
 // NoContent is returned by handlers that answer 204.
 type NoContent struct{}
+
+// Download is returned by handlers that answer with a stored file: the
+// server sends it as an attachment (never rendered inline), with its
+// SHA-256 so the receiver can check what it got.
+type Download struct {
+	Name      string // the attachment's file name
+	MediaType string
+	Size      int64
+	SHA256    string // hex
+	Body      io.ReadCloser
+}
+
+// WriteDownload sends d as an attachment.
+func WriteDownload(w http.ResponseWriter, d Download) {
+	defer d.Body.Close()
+	h := w.Header()
+	h.Set("Content-Type", d.MediaType)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.Name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.FormatInt(d.Size, 10))
+	if raw, err := hex.DecodeString(d.SHA256); err == nil {
+		h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(raw)+":")
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.Copy(w, d.Body)
+}
+
+// UploadedFileName is the file name exactly as the client sent it. Go's
+// multipart parser reduces names to their last path element; evidence
+// uploads refuse a name that carries a path instead, so the sender learns
+// of it rather than having it silently changed.
+func UploadedFileName(fh *multipart.FileHeader) string {
+	if _, params, err := mime.ParseMediaType(fh.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {
+		return params["filename"]
+	}
+	return fh.Filename
+}

@@ -53,13 +53,15 @@ func (s *Server) apiRoute(rt Route) http.Handler {
 			return
 		}
 		r = r.WithContext(httpx.WithPrincipal(r.Context(), p))
-		r.Body = http.MaxBytesReader(w, r.Body, httpx.MaxJSONBody)
+		r.Body = http.MaxBytesReader(w, r.Body, s.bodyLimit(rt, httpx.MaxJSONBody))
 		v, err := rt.API(r, p)
 		if err != nil {
 			httpx.WriteError(w, r, err)
 			return
 		}
 		switch v := v.(type) {
+		case httpx.Download:
+			httpx.WriteDownload(w, v)
 		case httpx.NoContent:
 			w.WriteHeader(http.StatusNoContent)
 		case httpx.Created:
@@ -68,6 +70,15 @@ func (s *Server) apiRoute(rt Route) http.Handler {
 			httpx.WriteJSON(w, http.StatusOK, v)
 		}
 	})
+}
+
+// bodyLimit is the largest request body a route accepts: the upload limit
+// (plus room for the form's other fields) on upload routes.
+func (s *Server) bodyLimit(rt Route, def int64) int64 {
+	if rt.Upload {
+		return s.UploadLimit + 1<<20
+	}
+	return def
 }
 
 func forbidden(p model.Principal, perm model.Permission) error {
@@ -127,7 +138,18 @@ func (s *Server) pageRoute(rt Route) http.Handler {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+			r.Body = http.MaxBytesReader(w, r.Body, s.bodyLimit(rt, maxFormBody))
+			if rt.Upload {
+				// Parse the multipart form here, so an oversized upload says
+				// so instead of failing the CSRF check below.
+				if err := r.ParseMultipartForm(8 << 20); err != nil {
+					var mbe *http.MaxBytesError
+					if errors.As(err, &mbe) {
+						s.Web.Error(w, r, fmt.Errorf("the upload is larger than the limit (--max-upload-size): %w", httpx.ErrTooLarge))
+						return
+					}
+				}
+			}
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(sess.CSRFToken)) != 1 {
 				s.Web.Error(w, r, &csrfError{})
 				return

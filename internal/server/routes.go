@@ -8,6 +8,8 @@ import (
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/api"
 	"github.com/assurehq/assure/internal/catalog"
+	"github.com/assurehq/assure/internal/evidence"
+	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/model"
 	"github.com/assurehq/assure/internal/web"
 )
@@ -28,6 +30,10 @@ type Route struct {
 	Summary       string
 	Body, Returns any
 	Status        int
+
+	// Upload routes accept a body up to the upload limit (multipart with a
+	// file); Download routes answer with a file (httpx.Download).
+	Upload, Download bool
 }
 
 // table lists every route of the server, pages first, then the API.
@@ -81,7 +87,14 @@ func (s *Server) table() []Route {
 		{Method: get, Path: "/tests", Perm: view, Page: w.Area("tests")},
 		{Method: get, Path: "/integrations", Perm: view, Page: w.Area("integrations")},
 		{Method: get, Path: "/resources", Perm: view, Page: w.Area("resources")},
-		{Method: get, Path: "/evidence", Perm: view, Page: w.Area("evidence")},
+		{Method: get, Path: "/evidence", Perm: view, Page: w.EvidenceList},
+		{Method: get, Path: "/evidence/new", Perm: edit, Page: w.EvidenceNew},
+		{Method: post, Path: "/evidence", Perm: edit, Page: w.EvidenceCreate, Upload: true},
+		{Method: get, Path: "/evidence/{id}", Perm: view, Page: w.EvidenceDetail},
+		{Method: post, Path: "/evidence/{id}/versions", Perm: edit, Page: w.EvidenceAddVersion, Upload: true},
+		{Method: get, Path: "/evidence/{id}/file", Perm: view, Page: w.EvidenceDownload},
+		{Method: post, Path: "/evidence/{id}/hold", Perm: manage, Page: w.EvidenceHold},
+		{Method: post, Path: "/evidence/{id}/release", Perm: manage, Page: w.EvidenceRelease},
 		{Method: get, Path: "/audits", Perm: model.PermAudit, Page: w.Area("audits")},
 
 		// Settings.
@@ -97,6 +110,11 @@ func (s *Server) table() []Route {
 		{Method: post, Path: "/settings/members", Perm: manage, Page: w.AddMember},
 		{Method: post, Path: "/settings/members/{id}/role", Perm: manage, Page: w.SetMemberRole},
 		{Method: post, Path: "/settings/members/{id}/remove", Perm: manage, Page: w.RemoveMember},
+		{Method: get, Path: "/settings/signing-key", Perm: view, Page: w.SigningKey},
+		{Method: get, Path: "/settings/signing-key.pem", Perm: view, Page: w.SigningKeyPEM},
+		{Method: post, Path: "/settings/checkpoints", Perm: manage, Page: w.CreateCheckpoint},
+		{Method: get, Path: "/settings/retention", Perm: view, Page: w.Retention},
+		{Method: post, Path: "/settings/retention", Perm: manage, Page: w.UpdateRetention},
 
 		// JSON API.
 		{Method: get, Path: "/api/v1/openapi.json", Perm: public, Public: s.openAPIDoc},
@@ -131,6 +149,24 @@ func (s *Server) table() []Route {
 		{Method: get, Path: "/api/v1/tokens", Perm: self, API: a.ListTokens, Summary: "List your API tokens (?all=true lists everyone's, for admins)", Returns: []model.APIToken{}},
 		{Method: post, Path: "/api/v1/tokens", Perm: self, API: a.CreateToken, Summary: "Create an API token (the secret is returned once)", Body: api.TokenCreate{}, Returns: account.NewToken{}, Status: 201},
 		{Method: del, Path: "/api/v1/tokens/{id}", Perm: self, API: a.RevokeToken, Summary: "Revoke an API token", Status: 204},
+
+		{Method: get, Path: "/api/v1/evidence", Perm: view, API: a.ListEvidence, Summary: "List evidence, expiring first (?control=KEY)", Returns: []model.EvidenceItem{}},
+		{Method: post, Path: "/api/v1/evidence", Perm: edit, API: a.AddEvidence, Summary: "Add evidence: a file (multipart/form-data), a link or an attestation", Body: api.EvidenceCreate{}, Returns: model.EvidenceItem{}, Status: 201, Upload: true},
+		{Method: get, Path: "/api/v1/evidence/expiring", Perm: view, API: a.ExpiringEvidence, Summary: "Evidence that has expired or expires within ?within_days=N (default 30)", Returns: []evidence.Expiring{}},
+		{Method: get, Path: "/api/v1/evidence/retention", Perm: view, API: a.GetRetention, Summary: "The evidence retention policy", Returns: model.RetentionPolicy{}},
+		{Method: put, Path: "/api/v1/evidence/retention", Perm: manage, API: a.SetRetention, Summary: "Change the retention policy (releasing the legal hold applies it at once)", Body: api.RetentionUpdate{}, Returns: api.RetentionResult{}},
+		{Method: get, Path: "/api/v1/evidence/{id}", Perm: view, API: a.GetEvidence, Summary: "An item with its versions, ledger entries with inclusion proofs, and verification state", Returns: evidence.Detail{}},
+		{Method: post, Path: "/api/v1/evidence/{id}/versions", Perm: edit, API: a.AddEvidenceVersion, Summary: "Add a version that supersedes the current one (both remain)", Body: api.EvidenceCreate{}, Returns: model.EvidenceItem{}, Status: 201, Upload: true},
+		{Method: get, Path: "/api/v1/evidence/{id}/file", Perm: view, API: a.DownloadEvidence, Summary: "Download a version's stored file (?version=N; default the current)", Download: true},
+		{Method: put, Path: "/api/v1/evidence/{id}/hold", Perm: manage, API: a.HoldEvidence, Summary: "Put an item on legal hold", Returns: api.HoldResult{}},
+		{Method: del, Path: "/api/v1/evidence/{id}/hold", Perm: manage, API: a.ReleaseEvidence, Summary: "Release an item's legal hold (the retention policy then applies)", Returns: api.HoldResult{}},
+		{Method: get, Path: "/api/v1/ledger/verify", Perm: view, API: a.VerifyLedger, Summary: "Verify the organization's ledger, checkpoints, evidence rows and stored files", Returns: evidence.Report{}},
+		{Method: get, Path: "/api/v1/ledger/entries", Perm: view, API: a.ListLedgerEntries, Summary: "Ledger entries (?after=SEQ&limit=N), exactly as hashed", Returns: []model.LedgerEntry{}},
+		{Method: get, Path: "/api/v1/ledger/entries/{id}/proof", Perm: view, API: a.ProveEntry, Summary: "Inclusion proof of an entry (RFC 9162) in the latest covering checkpoint (?size=N for another)", Returns: ledger.InclusionProof{}},
+		{Method: get, Path: "/api/v1/ledger/consistency", Perm: view, API: a.ProveConsistency, Summary: "Consistency proof (RFC 9162) from ?first=N (default: the latest checkpoint) to ?second=M (default: now)", Returns: ledger.ConsistencyProof{}},
+		{Method: get, Path: "/api/v1/ledger/checkpoints", Perm: view, API: a.ListCheckpoints, Summary: "Signed checkpoints", Returns: []model.LedgerCheckpoint{}},
+		{Method: post, Path: "/api/v1/ledger/checkpoints", Perm: manage, API: a.CreateCheckpoint, Summary: "Sign a checkpoint now", Returns: model.LedgerCheckpoint{}, Status: 201},
+		{Method: get, Path: "/api/v1/ledger/key", Perm: view, API: a.GetLedgerKey, Summary: "The installation's public signing key (Ed25519)", Returns: api.PublicKey{}},
 	}
 }
 
@@ -181,7 +217,7 @@ func apiOperations(routes []Route) []api.Operation {
 			continue
 		}
 		ops = append(ops, api.Operation{Method: rt.Method, Path: rt.Path, Summary: rt.Summary, Permission: rt.Perm,
-			Body: rt.Body, Returns: rt.Returns, Status: rt.Status})
+			Body: rt.Body, Returns: rt.Returns, Status: rt.Status, Upload: rt.Upload, Download: rt.Download})
 	}
 	return ops
 }

@@ -31,6 +31,8 @@ type Deps struct {
 	Ready   func(ctx context.Context) error
 	Version string
 	Log     *slog.Logger
+	// UploadLimit is the largest evidence file accepted, in bytes.
+	UploadLimit int64
 }
 
 // Server is the HTTP server.

@@ -34,7 +34,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	cfg := config.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", LogLevel: "error", LogFormat: "text"}
+	cfg := config.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", LogLevel: "error", LogFormat: "text", MaxUploadSize: "1MB"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +70,16 @@ func newFixture(t *testing.T) *fixture {
 		f.tokens[role] = nt.Secret
 	}
 	return f
+}
+
+// adoptLibrary adopts every library control, so evidence and tests can link
+// to them.
+func (f *fixture) adoptLibrary(t *testing.T) {
+	t.Helper()
+	op := f.app.Accounts.OperatorPrincipal(f.app.Bootstrap.Org)
+	if _, err := f.app.Catalog.Adopt(context.Background(), op, nil, true); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

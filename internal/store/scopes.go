@@ -3,41 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/assurehq/assure/internal/model"
 )
-
-// jsonText encodes v for a JSON column (TEXT on SQLite, JSONB on PostgreSQL:
-// pgx passes a string through as the JSON document).
-func jsonText(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("cannot encode %T as JSON: %v", v, err)) // only our own plain types reach here
-	}
-	return string(b)
-}
-
-// jsonCol scans a JSON column from either engine into V.
-type jsonCol[V any] struct{ V *V }
-
-func (c jsonCol[V]) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("cannot scan %T into JSON", src)
-	}
-	return json.Unmarshal(b, c.V)
-}
 
 // Scope reads the organization's scope for a framework. A framework never
 // scoped yet returns ok false and a zero scope.

@@ -89,7 +89,7 @@ type controlForm struct {
 	Key, Title, Description, Owner, Frequency, Nature, Status, Evidence, Criteria, Objectives string
 }
 
-func formOf(c model.Control) controlForm {
+func controlFormOf(c model.Control) controlForm {
 	var crit, obj []string
 	for _, m := range c.Criteria {
 		crit = append(crit, m.CriterionID+": "+m.Rationale)
@@ -167,7 +167,7 @@ func (h *Handlers) ControlDetail(w http.ResponseWriter, r *http.Request, p model
 	if err != nil {
 		return err
 	}
-	return h.controlPage(w, r, http.StatusOK, c, formOf(c), "")
+	return h.controlPage(w, r, http.StatusOK, c, controlFormOf(c), "")
 }
 
 func (h *Handlers) controlPage(w http.ResponseWriter, r *http.Request, status int, c model.Control, cf controlForm, msg string) error {

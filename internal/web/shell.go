@@ -38,7 +38,6 @@ var areas = map[string]area{
 	"tests":        {"tests", "Tests", "No tests are running yet.", "Automated tests over your integrations' resources, with their pass and fail history, appear here."},
 	"integrations": {"integrations", "Integrations", "No integrations yet.", "Connected systems (cloud, identity, code, HR) and their collection runs appear here."},
 	"resources":    {"resources", "Resources", "No resources collected yet.", "Everything your integrations observe, with its history and the raw response behind it, appears here."},
-	"evidence":     {"evidence", "Evidence", "No evidence yet.", "Automated and uploaded evidence, linked to controls and kept tamper-evident, appears here."},
 	"audits":       {"audits", "Audits", "No audits yet.", "Type 1 and Type 2 audits, populations, samples and the auditor's requests appear here."},
 }
 

@@ -18,7 +18,9 @@ import (
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/catalog"
+	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/httpx"
+	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/model"
 )
 
@@ -36,7 +38,11 @@ type PageFunc func(w http.ResponseWriter, r *http.Request, p model.Principal) er
 type Deps struct {
 	Accounts *account.Service
 	Catalog  *catalog.Service
-	Now      func() time.Time
+	Evidence *evidence.Service
+	Ledger   *ledger.Log
+	// MaxUpload is the largest evidence file accepted, in bytes.
+	MaxUpload int64
+	Now       func() time.Time
 	// SecureCookies marks the session cookie Secure.
 	SecureCookies bool
 	// SignInLimiter and EmailLimiter bound sign-in attempts per client
@@ -62,6 +68,8 @@ func New(d Deps) (*Handlers, error) {
 		"join":  strings.Join,
 		"label": label,
 		"has":   has,
+		"short": func(s string) string { return s[:min(len(s), 12)] },
+		"size":  evidence.HumanSize,
 	})
 	// The layout, every *_nav.html (an area's tabs) and every *_part.html (a
 	// fragment several pages use) are shared by all pages.

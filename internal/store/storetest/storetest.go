@@ -104,3 +104,57 @@ func PostgresURL(t testing.TB) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// EachWithDB is Each with a second, raw connection to the same database, for
+// tests that change rows behind the store's back (tampering, crash states).
+func EachWithDB(t *testing.T, fn func(t *testing.T, st *store.Store, db *sql.DB)) {
+	t.Helper()
+	for _, e := range Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			st, dir, u := e.Open(t)
+			if _, err := st.Migrate(context.Background()); err != nil {
+				t.Fatalf("migrate: %v", err)
+			}
+			fn(t, st, RawDB(t, dir, u))
+		})
+	}
+}
+
+// RawDB opens a plain database/sql handle on the database an Engine opened
+// (dir for SQLite, url for PostgreSQL).
+func RawDB(t testing.TB, dir, u string) *sql.DB {
+	t.Helper()
+	var db *sql.DB
+	var err error
+	if u == "" {
+		db, err = sql.Open("sqlite", "file:"+filepath.Join(dir, "assure.db")+"?_pragma=busy_timeout(10000)")
+	} else {
+		db, err = sql.Open("pgx", u)
+	}
+	if err != nil {
+		t.Fatalf("raw database handle: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// DropLedgerTriggers removes the append-only triggers on the ledger tables,
+// as someone with direct database access could, so a test can then change
+// or delete ledger rows and check that verification notices.
+func DropLedgerTriggers(t testing.TB, db *sql.DB, dialect store.Dialect) {
+	t.Helper()
+	stmts := []string{
+		`DROP TRIGGER ledger_entries_no_update`, `DROP TRIGGER ledger_entries_no_delete`,
+		`DROP TRIGGER ledger_checkpoints_no_update`, `DROP TRIGGER ledger_checkpoints_no_delete`,
+	}
+	if dialect == store.Postgres {
+		stmts = []string{
+			`ALTER TABLE ledger_entries DISABLE TRIGGER USER`, `ALTER TABLE ledger_checkpoints DISABLE TRIGGER USER`,
+		}
+	}
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
