@@ -36,6 +36,9 @@ var layers = map[string]int{
 	// connector (32), the built-in list (33).
 	"internal/connector":               30,
 	"internal/connector/connectortest": 31,
+	"internal/connector/awstypes":      31, // AWS resource types shared by terraform and aws
+	"internal/connector/terraform":     32,
+	"internal/connector/postgres":      32,
 
 	// HTTP.
 	"internal/httpx":  60,
