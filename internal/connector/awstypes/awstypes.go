@@ -8,11 +8,13 @@
 //
 //   - ExternalID is the resource's ARN (arn:aws:s3:::bucket for S3), the id
 //     both sources can compute; Name is what the AWS console shows.
-//   - Every documented top-level field is present. A field the source cannot
-//     know is null, and the reserved attribute "unknown" maps its name (or a
-//     dotted path inside an object) to the reason. The reserved attribute
-//     "sources" maps a field to how it was determined when that differs from
-//     the resource itself (a joined resource, a derivation).
+//   - The attribute convention of docs/connectors.md: every documented
+//     top-level field is present; a field the source cannot know is null,
+//     and the reserved attribute "unknown" maps its name (or a dotted path
+//     inside an object) to the reason. Null never means "not set": an unset
+//     string is "", an absent list []. The reserved attribute "sources" maps
+//     a field to how it was determined when that differs from the resource
+//     itself (a joined resource, a derivation, "default: …").
 //   - Field names are the AWS API's names in snake_case (StorageEncrypted →
 //     storage_encrypted), shortened only where the API nests them.
 package awstypes
@@ -59,10 +61,11 @@ func Types() []Type {
 }
 
 // Check verifies that attrs follow the declaration: every documented
-// top-level field is present, no undocumented field appears, values have
-// their documented types (objects and lists of objects are checked against
-// their dotted sub-fields), and every "unknown" entry names a documented
-// field whose value is null. Connector tests of both sources use it.
+// top-level field is present, a null one has its reason in "unknown", no
+// undocumented field appears, values have their documented types (objects
+// and lists of objects are checked against their dotted sub-fields), and
+// every "unknown" entry names a documented field whose value is null.
+// Connector tests of both sources use it.
 func (t Type) Check(attrs map[string]any) error {
 	var doc map[string]any
 	raw, err := json.Marshal(attrs)
@@ -105,6 +108,12 @@ func (t Type) Check(attrs map[string]any) error {
 			if _, ok := fields[path]; !ok {
 				problems = append(problems, fmt.Sprintf("sources names undocumented field %q", path))
 			}
+		}
+	}
+	unknown, _ := doc[Unknown].(map[string]any)
+	for _, f := range t.Fields {
+		if v, present := doc[f.Name]; present && v == nil && !strings.Contains(f.Name, ".") && unknown[f.Name] == nil {
+			problems = append(problems, fmt.Sprintf("field %s is null without a reason in unknown", f.Name))
 		}
 	}
 	if len(problems) > 0 {
@@ -226,7 +235,7 @@ var (
 	fieldRegion    = connector.Field{Name: "region", Type: "string", Description: "AWS Region the resource lives in, e.g. eu-west-1."}
 	fieldTags      = connector.Field{Name: "tags", Type: "object", Description: "Resource tags, key → value."}
 	fieldTFAddress = connector.Field{Name: "terraform_address", Type: "string", Description: "Address of the resource in Terraform state " +
-		"(module path, type, name and instance key) when it was read from Terraform state; null from the aws connector."}
+		"(module path, type, name and instance key) when it was read from Terraform state; empty from the aws connector."}
 )
 
 func fields(fs ...connector.Field) []connector.Field { return fs }

@@ -93,6 +93,7 @@ func TestCheck(t *testing.T) {
 			m[Sources] = map[string]any{"enc": "joined"}
 		}, ""},
 		{"missing field", func(m map[string]any) { delete(m, "size") }, "field size is missing"},
+		{"null without reason", func(m map[string]any) { m["size"] = nil }, "field size is null without a reason"},
 		{"undocumented field", func(m map[string]any) { m["colour"] = "red" }, "field colour is not documented"},
 		{"wrong type", func(m map[string]any) { m["size"] = "3" }, "field size is string, documented as int"},
 		{"fraction for int", func(m map[string]any) { m["size"] = 2.5 }, "documented as int"},

@@ -10,10 +10,10 @@ func SecurityGroup() Type {
 			connector.Field{Name: list + ".ip_protocol", Type: "string", Description: "IpProtocol: tcp, udp, icmp, icmpv6, a protocol number, or -1 for all traffic."},
 			connector.Field{Name: list + ".from_port", Type: "int", Description: "FromPort; for -1 (all traffic) 0. For ICMP the ICMP type (-1 for all)."},
 			connector.Field{Name: list + ".to_port", Type: "int", Description: "ToPort; for -1 (all traffic) 65535. For ICMP the ICMP code (-1 for all)."},
-			connector.Field{Name: list + ".cidr_ipv4", Type: "string", Description: "CidrIpv4 the rule allows, or null."},
-			connector.Field{Name: list + ".cidr_ipv6", Type: "string", Description: "CidrIpv6 the rule allows, or null."},
-			connector.Field{Name: list + ".prefix_list_id", Type: "string", Description: "PrefixListId the rule allows, or null."},
-			connector.Field{Name: list + ".referenced_group_id", Type: "string", Description: "ReferencedGroupInfo.GroupId: the security group whose members the rule allows, or null."},
+			connector.Field{Name: list + ".cidr_ipv4", Type: "string", Description: "CidrIpv4 the rule allows, or empty."},
+			connector.Field{Name: list + ".cidr_ipv6", Type: "string", Description: "CidrIpv6 the rule allows, or empty."},
+			connector.Field{Name: list + ".prefix_list_id", Type: "string", Description: "PrefixListId the rule allows, or empty."},
+			connector.Field{Name: list + ".referenced_group_id", Type: "string", Description: "ReferencedGroupInfo.GroupId: the security group whose members the rule allows, or empty."},
 			connector.Field{Name: list + ".description", Type: "string", Description: "Description of the rule."},
 		)
 	}
@@ -64,7 +64,7 @@ func EBSVolume() Type {
 			connector.Field{Name: "volume_type", Type: "string", Description: "VolumeType: gp3, gp2, io2, st1, …"},
 			connector.Field{Name: "encrypted", Type: "bool", Description: "Encrypted: data, snapshots and traffic to the instance are encrypted."},
 			connector.Field{Name: "kms_key_id", Type: "string", Description: "KmsKeyId: the KMS key ARN, when encrypted."},
-			connector.Field{Name: "snapshot_id", Type: "string", Description: "SnapshotId the volume was created from, or null."},
+			connector.Field{Name: "snapshot_id", Type: "string", Description: "SnapshotId the volume was created from, or empty."},
 			connector.Field{Name: "iops", Type: "int", Description: "Provisioned IOPS."},
 			connector.Field{Name: "throughput", Type: "int", Description: "Throughput in MiB/s (gp3)."},
 			connector.Field{Name: "multi_attach_enabled", Type: "bool", Description: "MultiAttachEnabled."},

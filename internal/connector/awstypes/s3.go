@@ -18,7 +18,7 @@ func S3Bucket() Type {
 				"how new objects are encrypted when a request does not say."},
 			connector.Field{Name: "encryption.enabled", Type: "bool", Description: "A default encryption rule is configured."},
 			connector.Field{Name: "encryption.sse_algorithm", Type: "string", Description: "SSEAlgorithm: AES256 (SSE-S3), aws:kms (SSE-KMS) or aws:kms:dsse."},
-			connector.Field{Name: "encryption.kms_master_key_id", Type: "string", Description: "KMSMasterKeyID: the KMS key for aws:kms, null for the AWS managed key or AES256."},
+			connector.Field{Name: "encryption.kms_master_key_id", Type: "string", Description: "KMSMasterKeyID: the KMS key for aws:kms, empty for the AWS managed key or AES256."},
 			connector.Field{Name: "encryption.bucket_key_enabled", Type: "bool", Description: "BucketKeyEnabled: S3 Bucket Keys reduce KMS calls."},
 			connector.Field{Name: "public_access_block", Type: "object", Description: "The bucket's public access block (GetPublicAccessBlock). " +
 				"All four false when none is configured. The account-level block is a separate setting."},
