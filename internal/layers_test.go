@@ -28,6 +28,7 @@ var layers = map[string]int{
 	"internal/store":           10,
 	"internal/blob":            10,
 	"internal/store/storetest": 11, // test helper: only _test files may import it
+	"internal/secret":          12, // seals integration secrets (AES-256-GCM); used by collect and app
 
 	// Domain services, in the order they may use each other (10–59).
 	"internal/account": 20,
@@ -39,6 +40,11 @@ var layers = map[string]int{
 	"internal/connector/awstypes":      31, // AWS resource types shared by terraform and aws
 	"internal/connector/terraform":     32,
 	"internal/connector/postgres":      32,
+	"internal/connector/host":          32,
+	"internal/connector/builtin":       33,
+
+	// Collection: runs connectors, stores resources and provenance.
+	"internal/collect": 34,
 
 	// HTTP.
 	"internal/httpx":  60,

@@ -85,6 +85,9 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	for _, s := range config.Settings() {
+		if s.EnvOnly {
+			continue
+		}
 		root.PersistentFlags().String(s.Flag, s.Default, s.Help+" ["+s.Env+"]")
 	}
 	root.AddCommand(
