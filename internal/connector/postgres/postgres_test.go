@@ -113,6 +113,9 @@ func checkConvention(t *testing.T, typ string, em *connectortest.Emitter) {
 			if err := decl.Check(r.Attributes); err != nil {
 				t.Errorf("%s: %v", r.ExternalID, err)
 			}
+			if err := connector.CheckConvention(rt, r.Attributes); err != nil {
+				t.Errorf("%s: %v", r.ExternalID, err)
+			}
 		}
 	}
 }

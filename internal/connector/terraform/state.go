@@ -356,16 +356,17 @@ func replaceNamed(typ string, v any, prefix string, marker any, removed map[stri
 // redactedMarker replaces sensitive values in the recorded copy of a state.
 const redactedMarker = "(sensitive value removed by Assure)"
 
-// redactedBody is what is kept of a state read: the state with every
+// RedactState returns what may be kept of a state: the state with every
 // sensitive value (marked sensitive in the state, under a secret name, or a
-// sensitive output) replaced, every other byte of information intact. A
-// state that cannot be parsed is not kept, since its secrets could not be
-// found.
-func redactedBody(s *source, raw []byte) []byte {
+// sensitive output) replaced, every other piece of information intact. A
+// body that is not a version 4 state is replaced by a note, since its
+// secrets could not be found. The collection runtime can apply it to state
+// fetched over HTTP before the body is stored.
+func RedactState(raw []byte) []byte {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var doc map[string]any
-	if s.state == nil || dec.Decode(&doc) != nil {
+	if _, err := parseState(raw); err != nil || dec.Decode(&doc) != nil {
 		return []byte("(not kept: the file is not a version 4 state, so its secret values could not be removed)\n")
 	}
 	if outputs, ok := doc["outputs"].(map[string]any); ok {

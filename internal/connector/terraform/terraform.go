@@ -231,7 +231,7 @@ func (c *conn) readFile(ctx context.Context, path string) *source {
 	}
 	c.parse(s, raw)
 	ref, err := c.rt.Record(ctx, connector.Observation{Method: "READ", Host: "localhost", Path: path,
-		StartedAt: start, Duration: c.rt.Now().Sub(start)}, redactedBody(s, raw))
+		StartedAt: start, Duration: c.rt.Now().Sub(start)}, RedactState(raw))
 	if err != nil {
 		s.err = fmt.Errorf("cannot record the read of %s: %w", path, err)
 		return s

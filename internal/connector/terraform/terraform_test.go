@@ -134,6 +134,13 @@ func TestSharedTypesFollowDeclarations(t *testing.T) {
 			}
 		}
 	}
+	for _, rt := range Registration().Resources {
+		for _, r := range all[rt.Name].Resources {
+			if err := connector.CheckConvention(rt, r.Attributes); err != nil {
+				t.Errorf("%s: %v", r.ExternalID, err)
+			}
+		}
+	}
 }
 
 func TestS3JoinsSplitConfiguration(t *testing.T) {
