@@ -607,9 +607,9 @@ func TestStatesAreReadOncePerRun(t *testing.T) {
 
 func TestRedactFollowsSensitivePaths(t *testing.T) {
 	attrs := map[string]any{
-		"name": "db",
-		"tags": map[string]any{"owner": "ops", "note": "keep"},
-		"rule": []any{map[string]any{"value": "plain"}, map[string]any{"value": "hidden"}},
+		"name":   "db",
+		"tags":   map[string]any{"owner": "ops", "note": "keep"},
+		"rule":   []any{map[string]any{"value": "plain"}, map[string]any{"value": "hidden"}},
 		"nested": []any{map[string]any{"password": "p4ss", "user": "u"}},
 	}
 	raw := json.RawMessage(`[
