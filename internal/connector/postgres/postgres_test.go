@@ -344,3 +344,27 @@ func TestProbe(t *testing.T) {
 		t.Errorf("probe of a closed port = %v", err)
 	}
 }
+
+// TestDocsListEveryField keeps docs/connectors/postgres.md in step with
+// the declarations.
+func TestDocsListEveryField(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/connectors/postgres.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range Registration().Resources {
+		if !bytes.Contains(doc, []byte("### `"+rt.Name+"`")) {
+			t.Errorf("docs/connectors/postgres.md has no section for %s", rt.Name)
+		}
+		for _, f := range rt.Fields {
+			if !bytes.Contains(doc, []byte("| `"+f.Name+"` | "+f.Type+" |")) {
+				t.Errorf("docs/connectors/postgres.md does not list %s.%s (%s)", rt.Name, f.Name, f.Type)
+			}
+		}
+	}
+	for _, f := range Registration().Fields {
+		if !bytes.Contains(doc, []byte("| `"+f.Name+"` |")) {
+			t.Errorf("docs/connectors/postgres.md does not list the config field %s", f.Name)
+		}
+	}
+}

@@ -628,3 +628,27 @@ func TestRedactFollowsSensitivePaths(t *testing.T) {
 		t.Error("redact changed its input")
 	}
 }
+
+// TestDocsListEveryField keeps docs/connectors/terraform.md in step with
+// the declarations.
+func TestDocsListEveryField(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/connectors/terraform.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range Registration().Resources {
+		if !bytes.Contains(doc, []byte("### `"+rt.Name+"`")) {
+			t.Errorf("docs/connectors/terraform.md has no section for %s", rt.Name)
+		}
+		for _, f := range rt.Fields {
+			if !bytes.Contains(doc, []byte("| `"+f.Name+"` | "+f.Type+" |")) {
+				t.Errorf("docs/connectors/terraform.md does not list %s.%s (%s)", rt.Name, f.Name, f.Type)
+			}
+		}
+	}
+	for _, f := range Registration().Fields {
+		if !bytes.Contains(doc, []byte("| `"+f.Name+"` |")) {
+			t.Errorf("docs/connectors/terraform.md does not list the config field %s", f.Name)
+		}
+	}
+}
