@@ -368,3 +368,48 @@ func TestDocsListEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestQueriesRunOncePerRun: the roles query serves both listings of a run,
+// recorded once, and both resources point at that one observation.
+func TestQueriesRunOncePerRun(t *testing.T) {
+	rt := connectortest.NewRuntime(now)
+	reg := Registration()
+	conn, err := reg.Open(t.Context(), adminConfig(t), rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	outs := map[string]*connectortest.Emitter{}
+	for _, typ := range reg.Resources {
+		outs[typ.Name] = &connectortest.Emitter{}
+		if err := typ.List(t.Context(), conn, outs[typ.Name]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rolesRef connector.CallRef
+	for _, c := range rt.Calls() {
+		if c.Observation.Path == qRoles {
+			if rolesRef.ID != 0 {
+				t.Fatal("the roles query was run twice")
+			}
+			rolesRef = c.Ref
+		}
+	}
+	if rolesRef.ID == 0 {
+		t.Fatal("the roles query was not recorded")
+	}
+	if n := len(rt.Calls()); n != 7 {
+		t.Errorf("%d queries recorded, want 7", n)
+	}
+	for _, em := range outs {
+		for _, r := range em.Resources {
+			found := false
+			for _, ref := range r.Calls {
+				found = found || ref == rolesRef
+			}
+			if !found {
+				t.Errorf("%s does not point at the roles query", r.ExternalID)
+			}
+		}
+	}
+}

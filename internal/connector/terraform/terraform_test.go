@@ -652,3 +652,18 @@ func TestDocsListEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestSameResourceInTwoStates keeps the first and emits each id once.
+func TestSameResourceInTwoStates(t *testing.T) {
+	cfg := connector.Config{"paths": "testdata/states/network.tfstate\ntestdata/states"}
+	em, err := connectortest.List(t, Registration(), cfg, connectortest.NewRuntime(now), "aws.ec2.volume")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(em.Resources) != 2 {
+		t.Fatalf("%d volumes, want 2: each once", len(em.Resources))
+	}
+	if r := em.Resources[0]; r.Scope != "testdata/states/network.tfstate" {
+		t.Errorf("scope %s, want the first state given", r.Scope)
+	}
+}
