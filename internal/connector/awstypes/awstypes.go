@@ -7,7 +7,9 @@
 // Conventions every emitter follows:
 //
 //   - ExternalID is the resource's ARN (arn:aws:s3:::bucket for S3), the id
-//     both sources can compute; Name is what the AWS console shows.
+//     both sources can compute, or for what has no ARN the id a function
+//     here builds (AccountPublicAccessBlockID); Name is what the AWS console
+//     shows.
 //   - The attribute convention of docs/connectors.md: every documented
 //     top-level field is present; a field the source cannot know is null,
 //     and the reserved attribute "unknown" maps its name (or a dotted path
@@ -56,7 +58,7 @@ func (t Type) With(list func(ctx context.Context, conn connector.Conn, out conne
 
 // Types returns every shared AWS resource type, in documentation order.
 func Types() []Type {
-	return []Type{S3Bucket(), RDSInstance(), RDSCluster(), SecurityGroup(), IAMUser(), CloudTrailTrail(),
+	return []Type{S3Bucket(), S3AccountPublicAccessBlock(), RDSInstance(), RDSCluster(), SecurityGroup(), IAMUser(), CloudTrailTrail(),
 		KMSKey(), EBSVolume()}
 }
 

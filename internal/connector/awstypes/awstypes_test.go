@@ -39,7 +39,7 @@ func TestDeclarationsAreWellFormed(t *testing.T) {
 			}
 			seen[f.Name] = f
 		}
-		for _, must := range []string{"arn", "tags", "terraform_address"} {
+		for _, must := range []string{"account_id", "terraform_address"} {
 			if _, ok := seen[must]; !ok {
 				t.Errorf("%s lacks the common field %s", typ.Name, must)
 			}

@@ -41,3 +41,28 @@ func S3Bucket() Type {
 		),
 	}
 }
+
+// S3AccountPublicAccessBlock is aws.s3.account_public_access_block: the
+// account-wide block (s3control GetPublicAccessBlock), which overrides
+// every bucket's own.
+func S3AccountPublicAccessBlock() Type {
+	return Type{
+		Name: "aws.s3.account_public_access_block",
+		Description: "The S3 public access block of a whole AWS account: when a setting is on here, it applies to every " +
+			"bucket of the account whatever the bucket's own block says.",
+		Fields: fields(
+			fieldAccountID,
+			connector.Field{Name: "block_public_acls", Type: "bool", Description: "BlockPublicAcls for every bucket of the account."},
+			connector.Field{Name: "ignore_public_acls", Type: "bool", Description: "IgnorePublicAcls for every bucket of the account."},
+			connector.Field{Name: "block_public_policy", Type: "bool", Description: "BlockPublicPolicy for every bucket of the account."},
+			connector.Field{Name: "restrict_public_buckets", Type: "bool", Description: "RestrictPublicBuckets for every bucket of the account."},
+			fieldTFAddress,
+		),
+	}
+}
+
+// AccountPublicAccessBlockID is the external id of an account's public
+// access block (it has no ARN): both connectors use it.
+func AccountPublicAccessBlockID(accountID string) string {
+	return "aws:" + accountID + ":s3-account-public-access-block"
+}

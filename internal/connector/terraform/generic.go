@@ -10,7 +10,7 @@ import (
 // folded are the resource types emitted as, or joined onto, an aws.* type;
 // every other managed resource is a generic terraform.resource.
 var folded = map[string]bool{
-	tfBucket: true, tfBucketEncryption: true, tfBucketVersioning: true, tfBucketPAB: true, tfBucketLogging: true,
+	tfBucket: true, "aws_s3_account_public_access_block": true, tfBucketEncryption: true, tfBucketVersioning: true, tfBucketPAB: true, tfBucketLogging: true,
 	"aws_db_instance": true, "aws_rds_cluster": true, "aws_rds_cluster_instance": true,
 	"aws_security_group": true, "aws_security_group_rule": true,
 	"aws_vpc_security_group_ingress_rule": true, "aws_vpc_security_group_egress_rule": true,

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/assurehq/assure/internal/connector"
+	"github.com/assurehq/assure/internal/connector/awstypes"
 )
 
 // The resources that configure an S3 bucket separately since AWS provider
@@ -74,6 +75,29 @@ func listBuckets(ctx context.Context, c *conn, out connector.Emitter) error {
 		}
 		a.orUnknown("object_lock_enabled", lock, "the provider version that wrote this state does not record Object Lock")
 		if err := e.emit(in, text(a, "arn"), name, a, enc[name], ver[name], pab[name], logs[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func listAccountPublicAccessBlocks(ctx context.Context, c *conn, out connector.Emitter) error {
+	states, err := c.states(ctx, out)
+	if err != nil {
+		return err
+	}
+	e := c.emitter(ctx, out)
+	for _, in := range instances(states, "aws_s3_account_public_access_block") {
+		m := in.attrs
+		account := text(m, "account_id")
+		if account == "" {
+			account = text(m, "id")
+		}
+		a := attrs{"terraform_address": in.address, "account_id": account}
+		for _, k := range []string{"block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"} {
+			a.flag(k, m, k)
+		}
+		if err := e.emit(in, awstypes.AccountPublicAccessBlockID(account), account, a); err != nil {
 			return err
 		}
 	}

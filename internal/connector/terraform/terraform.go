@@ -58,6 +58,7 @@ func Registration() connector.Registration {
 		Resources: []connector.ResourceType{
 			stateType(),
 			awstypes.S3Bucket().With(connector.As(listBuckets)),
+			awstypes.S3AccountPublicAccessBlock().With(connector.As(listAccountPublicAccessBlocks)),
 			awstypes.RDSInstance().With(connector.As(listDBInstances)),
 			awstypes.RDSCluster().With(connector.As(listDBClusters)),
 			awstypes.SecurityGroup().With(connector.As(listSecurityGroups)),
