@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
+	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/httpx"
 	"github.com/assurehq/assure/internal/model"
 )
@@ -21,6 +22,7 @@ type Func func(r *http.Request, p model.Principal) (any, error)
 // Deps are the services the API uses.
 type Deps struct {
 	Accounts *account.Service
+	Collect  *collect.Service
 	Now      func() time.Time
 }
 

@@ -23,6 +23,8 @@ type Operation struct {
 	Body, Returns any
 	// Status is the success status (200 when zero).
 	Status int
+	// Raw: the response is a stored body (JSON, text or bytes), not a schema.
+	Raw bool
 }
 
 var pathParam = regexp.MustCompile(`\{([a-zA-Z_]+)\}`)
@@ -45,7 +47,12 @@ func OpenAPI(version string, ops []Operation) ([]byte, error) {
 			"401": map[string]any{"$ref": "#/components/responses/Error"},
 			"403": map[string]any{"$ref": "#/components/responses/Error"},
 		}
-		if status == 204 || op.Returns == nil {
+		if op.Raw {
+			responses[itoa(status)] = map[string]any{
+				"description": "the body as stored: application/json, text/plain, or application/octet-stream",
+				"content":     map[string]any{"*/*": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}},
+			}
+		} else if status == 204 || op.Returns == nil {
 			responses[itoa(status)] = map[string]any{"description": "done"}
 		} else {
 			responses[itoa(status)] = map[string]any{

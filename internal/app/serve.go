@@ -17,6 +17,7 @@ import (
 func (a *App) NewServer() (*server.Server, error) {
 	w, err := web.New(web.Deps{
 		Accounts:      a.Accounts,
+		Collect:       a.Collect,
 		Now:           a.Now,
 		SecureCookies: a.Config.SecureCookies(),
 		// Ten attempts at once, then one every six seconds, per client
@@ -30,7 +31,7 @@ func (a *App) NewServer() (*server.Server, error) {
 	return server.New(server.Deps{
 		Accounts: a.Accounts,
 		Web:      w,
-		API:      api.New(api.Deps{Accounts: a.Accounts, Now: a.Now}),
+		API:      api.New(api.Deps{Accounts: a.Accounts, Collect: a.Collect, Now: a.Now}),
 		Ready:    a.Ready,
 		Version:  buildinfo.Read().Version,
 		Log:      a.Log,
@@ -44,10 +45,24 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	// The secret key is generated on serve's first start, not later in the
+	// middle of someone adding an integration.
+	if _, err := a.Secrets(); err != nil {
+		return err
+	}
+	if err := a.Collect.RecoverInterrupted(ctx); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (is another program using it? choose another with --addr): %w", a.Config.Addr, err)
 	}
+	defer func() {
+		// Runs started with "run now" are cancelled and record themselves failed.
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		a.Collect.Shutdown(sctx)
+	}()
 	go a.housekeeping(ctx)
 	if ready != nil {
 		ready(ln.Addr().String())

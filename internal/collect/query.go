@@ -174,12 +174,27 @@ func (s *Service) Resources(ctx context.Context, p model.Principal, q ResourceQu
 	return ResourcePage{Resources: list, Total: total, Limit: limit, Offset: q.Offset}, nil
 }
 
+// TypeCount is how many resources of a type are present and removed.
+type TypeCount struct {
+	Type    string `json:"type"`
+	Present int    `json:"present"`
+	Removed int    `json:"removed"`
+}
+
 // TypeCounts counts the organization's resources per type.
-func (s *Service) TypeCounts(ctx context.Context, p model.Principal) ([]store.TypeCount, error) {
+func (s *Service) TypeCounts(ctx context.Context, p model.Principal) ([]TypeCount, error) {
 	if err := need(p, model.PermView, "listing resources"); err != nil {
 		return nil, err
 	}
-	return s.opts.Store.Org(p.Org.ID).ResourceTypeCounts(ctx)
+	counts, err := s.opts.Store.Org(p.Org.ID).ResourceTypeCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []TypeCount{}
+	for _, c := range counts {
+		out = append(out, TypeCount{Type: c.Type, Present: c.Present, Removed: c.Removed})
+	}
+	return out, nil
 }
 
 // VersionView is a resource version with the observations behind it.

@@ -216,7 +216,7 @@ func (c *collection) list(ctx context.Context, conn connector.Conn, typ connecto
 	}
 	c.listings = append(c.listings, l)
 	c.changed = append(c.changed, changed...)
-	c.log.Info("listed", "resource_type", typ.Name, "status", l.Status, "resources", l.Resources,
+	c.log.Debug("listed", "resource_type", typ.Name, "status", l.Status, "resources", l.Resources,
 		"added", l.Added, "changed", l.Changed, "removed", l.Removed)
 	return nil
 }

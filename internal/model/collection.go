@@ -57,6 +57,9 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// String writes the duration as Go does ("1h0m0s").
+func (d Duration) String() string { return time.Duration(d).String() }
+
 // Std returns the time.Duration.
 func (d Duration) Std() time.Duration { return time.Duration(d) }
 
@@ -100,7 +103,7 @@ type Run struct {
 	// failure, interruption) or a summary of the listings that failed.
 	Error string `json:"error"`
 	// Counts over every listing of the run.
-	Resources int `json:"resources"`
+	Resources int `json:"resource_count"`
 	Added     int `json:"added"`
 	Changed   int `json:"changed"`
 	Removed   int `json:"removed"`
@@ -113,7 +116,7 @@ type Listing struct {
 	RunID        int64             `json:"run_id"`
 	ResourceType string            `json:"resource_type"`
 	Status       RunStatus         `json:"status"`
-	Resources    int               `json:"resources"`
+	Resources    int               `json:"resource_count"`
 	Added        int               `json:"added"`
 	Changed      int               `json:"changed"`
 	Unchanged    int               `json:"unchanged"`

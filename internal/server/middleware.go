@@ -60,6 +60,8 @@ func (s *Server) apiRoute(rt Route) http.Handler {
 			return
 		}
 		switch v := v.(type) {
+		case httpx.Raw:
+			httpx.WriteRaw(w, v)
 		case httpx.NoContent:
 			w.WriteHeader(http.StatusNoContent)
 		case httpx.Created:

@@ -35,13 +35,11 @@ type area struct {
 // areas are the parts of the product whose pages are not built yet: the
 // rail links to them and each says what it will hold.
 var areas = map[string]area{
-	"frameworks":   {"frameworks", "Frameworks", "No framework is in scope yet.", "SOC 2 criteria and SOC 1 control objectives, with the scoping assistant, appear here."},
-	"controls":     {"controls", "Controls", "No controls adopted yet.", "The control library, each control's owner, frequency, tests and evidence appear here."},
-	"tests":        {"tests", "Tests", "No tests are running yet.", "Automated tests over your integrations' resources, with their pass and fail history, appear here."},
-	"integrations": {"integrations", "Integrations", "No integrations yet.", "Connected systems (cloud, identity, code, HR) and their collection runs appear here."},
-	"resources":    {"resources", "Resources", "No resources collected yet.", "Everything your integrations observe, with its history and the raw response behind it, appears here."},
-	"evidence":     {"evidence", "Evidence", "No evidence yet.", "Automated and uploaded evidence, linked to controls and kept tamper-evident, appears here."},
-	"audits":       {"audits", "Audits", "No audits yet.", "Type 1 and Type 2 audits, populations, samples and the auditor's requests appear here."},
+	"frameworks": {"frameworks", "Frameworks", "No framework is in scope yet.", "SOC 2 criteria and SOC 1 control objectives, with the scoping assistant, appear here."},
+	"controls":   {"controls", "Controls", "No controls adopted yet.", "The control library, each control's owner, frequency, tests and evidence appear here."},
+	"tests":      {"tests", "Tests", "No tests are running yet.", "Automated tests over your integrations' resources, with their pass and fail history, appear here."},
+	"evidence":   {"evidence", "Evidence", "No evidence yet.", "Automated and uploaded evidence, linked to controls and kept tamper-evident, appears here."},
+	"audits":     {"audits", "Audits", "No audits yet.", "Type 1 and Type 2 audits, populations, samples and the auditor's requests appear here."},
 }
 
 // Area renders the page of a product area that has no content yet.

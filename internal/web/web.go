@@ -12,10 +12,12 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
+	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/httpx"
 	"github.com/assurehq/assure/internal/model"
 )
@@ -33,6 +35,7 @@ type PageFunc func(w http.ResponseWriter, r *http.Request, p model.Principal) er
 // Deps are the services the pages use.
 type Deps struct {
 	Accounts *account.Service
+	Collect  *collect.Service
 	Now      func() time.Time
 	// SecureCookies marks the session cookie Secure.
 	SecureCookies bool
@@ -54,10 +57,18 @@ const SessionCookie = "assure_session"
 func New(d Deps) (*Handlers, error) {
 	h := &Handlers{Deps: d, pages: map[string]*template.Template{}}
 	base := template.New("base").Funcs(template.FuncMap{
-		"utc":   func(t any) string { return fmtTime(t, time.UTC, time.RFC3339) },
-		"local": func(t any) string { return "" }, // replaced per request with the org's zone
+		"utc":    func(t any) string { return fmtTime(t, time.UTC, time.RFC3339) },
+		"local":  func(t any) string { return "" }, // replaced per request with the org's zone
+		"status": statusBadge,
+		"show":   show,
+		"short": func(s string, n int) string {
+			if r := []rune(s); len(r) > n {
+				return string(r[:n]) + "…"
+			}
+			return s
+		},
 	})
-	shared := []string{"templates/layout.html", "templates/settings_nav.html"}
+	shared := []string{"templates/layout.html", "templates/settings_nav.html", "templates/integration_fields.html"}
 	base, err := base.ParseFS(templateFS, shared...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse layout templates: %w", err)
@@ -67,7 +78,7 @@ func New(d Deps) (*Handlers, error) {
 		return nil, err
 	}
 	for _, f := range files {
-		if f == shared[0] || f == shared[1] {
+		if slices.Contains(shared, f) {
 			continue
 		}
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, f)
@@ -178,6 +189,31 @@ func fmtTime(x any, loc *time.Location, layout string) string {
 		return t.In(loc).Format(layout)
 	}
 	return ""
+}
+
+// badge is a status shown with a colour and, always, a word and a symbol.
+type badge struct{ Class, Text string }
+
+// statusBadge turns a run, listing or integration status into a badge.
+func statusBadge(s any) badge {
+	switch fmt.Sprint(s) {
+	case "succeeded":
+		return badge{"ok", "✓ succeeded"}
+	case "partial":
+		return badge{"warn", "! partial"}
+	case "failed":
+		return badge{"bad", "✕ failed"}
+	case "running":
+		return badge{"off", "… running"}
+	case "disabled":
+		return badge{"off", "⏸ disabled"}
+	case "removed":
+		return badge{"off", "✕ removed"}
+	case "present":
+		return badge{"ok", "● present"}
+	default:
+		return badge{"off", "○ " + fmt.Sprint(s)}
+	}
 }
 
 // Error renders an error page for err with its status; the server calls it
