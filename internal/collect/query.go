@@ -64,9 +64,15 @@ func (s *Service) runView(ctx context.Context, ost *store.OrgStore, r model.Run,
 		ls = []model.Listing{}
 	}
 	if r.Status == model.RunRunning {
-		// Calls are counted at the end; show progress meanwhile.
+		// Totals are written at the end; show progress meanwhile.
 		if n, err := ost.CountObservations(ctx, r.ID); err == nil {
 			r.Calls = n
+		}
+		for _, l := range ls {
+			r.Resources += l.Resources
+			r.Added += l.Added
+			r.Changed += l.Changed
+			r.Removed += l.Removed
 		}
 	}
 	return RunView{Run: r, Integration: RunIntegration{ID: in.ID, Name: in.Name, Connector: in.Connector}, Listings: ls}, nil

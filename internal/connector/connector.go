@@ -224,7 +224,8 @@ type CallRef struct {
 // the Runtime's client records these itself; other connectors record them
 // with Runtime.Record.
 type Observation struct {
-	// Method is the HTTP method, or EXEC (a command), READ (a file), SQL.
+	// Method is the HTTP method, or EXEC (a command), READ (a file), STAT
+	// (a look at which paths exist), SQL.
 	Method string
 	// Host is the API host, "localhost", or the database host. Never
 	// credentials.

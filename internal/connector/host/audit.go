@@ -24,10 +24,14 @@ func auditType() connector.ResourceType {
 func listAudit(ctx context.Context, c *conn, out connector.Emitter) error {
 	ctx, calls := connector.Track(ctx)
 	f := connector.NewFacts()
-	bin := c.firstExisting("/usr/sbin/auditd", "/sbin/auditd")
-	installed := bin != "" || c.exists("/etc/audit/auditd.conf")
+	found, err := c.checkPaths(ctx, "/usr/sbin/auditd", "/sbin/auditd", "/etc/audit/auditd.conf")
+	if err != nil {
+		return err
+	}
+	where := firstFound(found, "/usr/sbin/auditd", "/sbin/auditd", "/etc/audit/auditd.conf")
+	installed := where != ""
 	if installed {
-		f.Set("installed", true, "found "+c.firstExisting("/usr/sbin/auditd", "/sbin/auditd", "/etc/audit/auditd.conf"))
+		f.Set("installed", true, "found "+where)
 	} else {
 		f.Set("installed", false, "no /usr/sbin/auditd, /sbin/auditd or /etc/audit/auditd.conf")
 	}

@@ -149,6 +149,36 @@ func (c *conn) exists(p string) bool {
 	return err == nil
 }
 
+// checkPaths looks up which of paths exist and records the answer as one
+// observation (STAT), so a fact such as "sshd is not installed" stands on
+// a recorded look.
+func (c *conn) checkPaths(ctx context.Context, paths ...string) (map[string]bool, error) {
+	start := c.rt.Now()
+	found := map[string]bool{}
+	var b strings.Builder
+	for _, p := range paths {
+		found[p] = c.exists(p)
+		state := "missing"
+		if found[p] {
+			state = "exists"
+		}
+		fmt.Fprintf(&b, "%s: %s\n", p, state)
+	}
+	_, err := c.rt.Record(ctx, connector.Observation{Method: "STAT", Host: "localhost", Path: strings.Join(paths, " "), StartedAt: start,
+		Duration: c.rt.Now().Sub(start), ContentType: "text/plain; charset=utf-8"}, []byte(b.String()))
+	return found, err
+}
+
+// firstFound returns the first of paths found, or "".
+func firstFound(found map[string]bool, paths ...string) string {
+	for _, p := range paths {
+		if found[p] {
+			return p
+		}
+	}
+	return ""
+}
+
 // firstExisting returns the first of paths that exists, or "".
 func (c *conn) firstExisting(paths ...string) string {
 	for _, p := range paths {

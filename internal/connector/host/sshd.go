@@ -46,8 +46,12 @@ const sshdConfig = "/etc/ssh/sshd_config"
 func listSSHD(ctx context.Context, c *conn, out connector.Emitter) error {
 	ctx, calls := connector.Track(ctx)
 	f := connector.NewFacts()
-	bin := c.firstExisting("/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd")
-	if bin == "" && !c.exists(sshdConfig) {
+	found, err := c.checkPaths(ctx, "/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd", sshdConfig)
+	if err != nil {
+		return err
+	}
+	bin := firstFound(found, "/usr/sbin/sshd", "/usr/local/sbin/sshd", "/sbin/sshd")
+	if bin == "" && !found[sshdConfig] {
 		f.Set("installed", false, "no sshd program in /usr/sbin, /usr/local/sbin or /sbin and no "+sshdConfig)
 		for _, s := range sshdSettings {
 			f.Unknown(s.field, "the OpenSSH server is not installed, so it accepts no logins")

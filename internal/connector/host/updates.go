@@ -23,12 +23,17 @@ func updatesType() connector.ResourceType {
 func listUpdates(ctx context.Context, c *conn, out connector.Emitter) error {
 	ctx, calls := connector.Track(ctx)
 	f := connector.NewFacts()
+	found, err := c.checkPaths(ctx, "/usr/bin/unattended-upgrade", "/etc/apt/apt.conf.d/50unattended-upgrades", "/etc/dnf/automatic.conf",
+		"/usr/bin/apt-get", "/etc/dnf", "/etc/yum.conf")
+	if err != nil {
+		return err
+	}
 	switch {
-	case c.exists("/usr/bin/unattended-upgrade") || c.exists("/etc/apt/apt.conf.d/50unattended-upgrades"):
+	case found["/usr/bin/unattended-upgrade"] || found["/etc/apt/apt.conf.d/50unattended-upgrades"]:
 		c.unattendedUpgrades(ctx, f)
-	case c.exists("/etc/dnf/automatic.conf"):
+	case found["/etc/dnf/automatic.conf"]:
 		c.dnfAutomatic(ctx, f)
-	case c.exists("/usr/bin/apt-get") || c.exists("/etc/dnf") || c.exists("/etc/yum.conf"):
+	case found["/usr/bin/apt-get"] || found["/etc/dnf"] || found["/etc/yum.conf"]:
 		how := "neither unattended-upgrades (/usr/bin/unattended-upgrade) nor dnf-automatic (/etc/dnf/automatic.conf) is installed"
 		f.Set("mechanism", "none", how).Set("enabled", false, how).Set("security_updates", false, how)
 	default:
