@@ -139,6 +139,10 @@ type schemaGen struct {
 
 var timeType = reflect.TypeOf(time.Time{})
 
+// Schemaer lets a type whose JSON form differs from its Go kind give its
+// own schema (model.Duration is an int64 written as "1h0m0s").
+type Schemaer interface{ JSONSchema() map[string]any }
+
 // Enum lets a string type list its allowed values in the schema.
 type Enum interface{ EnumValues() []string }
 
@@ -151,6 +155,9 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	}
 	if t == timeType {
 		return map[string]any{"type": "string", "format": "date-time"}
+	}
+	if t.Implements(reflect.TypeOf((*Schemaer)(nil)).Elem()) {
+		return reflect.Zero(t).Interface().(Schemaer).JSONSchema()
 	}
 	if t.Implements(reflect.TypeOf((*Enum)(nil)).Elem()) {
 		vals := reflect.Zero(t).Interface().(Enum).EnumValues()

@@ -222,6 +222,13 @@ func TestFaults(t *testing.T) {
 			w.Header().Set("X-RateLimit-Reset", fmt.Sprint(time.Date(2026, 3, 1, 13, 0, 0, 0, time.UTC).Unix()))
 			w.WriteHeader(403)
 		}, typ: "fakeapi.repo", status: model.RunFailed, reason: "quota is used up until 2026-03-01T13:00:00Z, longer than the 2m0s Assure waits"},
+		{name: "provider throttling waited out", path: "/repos", handler: throttledOnce(),
+			typ: "fakeapi.repo", status: model.RunSucceeded,
+			check: func(t *testing.T, e *env, rv collect.RunView) {
+				if n := e.api.count("/repos"); n != 2 || len(e.sleeps) != 1 || e.sleeps[0] < 30*time.Second || e.sleeps[0] > 32*time.Second {
+					t.Fatalf("%d attempts, waits %v: the reset was not waited for", n, e.sleeps)
+				}
+			}},
 		{name: "timeouts", http: collect.HTTPOptions{Timeout: 30 * time.Millisecond, MaxAttempts: 3}, path: "/repos",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				select {
@@ -296,6 +303,22 @@ func TestFaults(t *testing.T) {
 				tc.check(t, e, rv)
 			}
 		})
+	}
+}
+
+// throttledOnce answers like GitHub with its quota used up until 30 seconds
+// after the test clock's start, then normally.
+func throttledOnce() http.HandlerFunc {
+	calls := 0
+	return func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls == 1 {
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset", fmt.Sprint(time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC).Unix()))
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		jsonBody(`[{"id":"r1","name":"api","private":true},{"id":"r2","name":"web","private":false}]`)(w, r)
 	}
 }
 

@@ -198,9 +198,12 @@ var _ connector.Runtime = (*runtime)(nil)
 // store.
 func (s *Service) sinkFor(ost *store.OrgStore, runID int64) func(ctx context.Context, ob model.Observation, body []byte) (int64, error) {
 	return func(ctx context.Context, ob model.Observation, body []byte) (int64, error) {
-		ref, err := s.opts.Blobs.Put(ctx, bytes.NewReader(body))
+		// An unchanged answer is already stored: skip even the temporary write.
+		ref, err := s.opts.Blobs.Stat(ctx, blob.Digest(body))
 		if err != nil {
-			return 0, err
+			if ref, err = s.opts.Blobs.Put(ctx, bytes.NewReader(body)); err != nil {
+				return 0, err
+			}
 		}
 		ob.RunID, ob.SHA256, ob.Size = runID, ref.SHA256, ref.Size
 		return ost.InsertObservation(ctx, ob)

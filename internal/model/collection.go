@@ -57,6 +57,11 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// JSONSchema describes the JSON form for the API document.
+func (Duration) JSONSchema() map[string]any {
+	return map[string]any{"type": "string", "description": "a duration such as 30m, 1h or 24h (Go syntax)", "examples": []any{"1h0m0s"}}
+}
+
 // String writes the duration as Go does ("1h0m0s").
 func (d Duration) String() string { return time.Duration(d).String() }
 
