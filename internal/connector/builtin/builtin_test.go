@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -25,11 +26,17 @@ func TestBuiltinRegistryIsValid(t *testing.T) {
 //	go test ./internal/connector/builtin -update
 func TestDocsAreCurrent(t *testing.T) {
 	docs := filepath.Join("..", "..", "..", "docs")
-	check := func(path, body string) {
+	// A connector page without the markers documents its tables by hand
+	// (and checks them its own way); it must exist all the same.
+	check := func(path, body string, markersRequired bool) {
 		t.Helper()
 		cur, err := os.ReadFile(path)
 		if err != nil {
 			t.Errorf("%v: every connector needs its page (docs/connectors/<id>.md)", err)
+			return
+		}
+		if !markersRequired && !strings.Contains(string(cur), BeginGenerated) {
+			t.Logf("%s has no generated section; not checked here", path)
 			return
 		}
 		want := ReplaceGenerated(string(cur), body)
@@ -44,8 +51,8 @@ func TestDocsAreCurrent(t *testing.T) {
 		}
 	}
 	regs := Registrations()
-	check(filepath.Join(docs, "connectors.md"), IndexDoc(regs))
+	check(filepath.Join(docs, "connectors.md"), IndexDoc(regs), true)
 	for _, reg := range regs {
-		check(filepath.Join(docs, "connectors", reg.ID+".md"), ConnectorDoc(reg))
+		check(filepath.Join(docs, "connectors", reg.ID+".md"), ConnectorDoc(reg), reg.ID == "host")
 	}
 }
