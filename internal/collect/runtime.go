@@ -128,7 +128,8 @@ func stripUserinfo(h string) string {
 }
 
 // redactor replaces secret values wherever they could be stored: the values
-// as given, and their URL-encoded and basic-auth forms.
+// as given, query-escaped and path-escaped. (Headers, where encoded forms
+// such as basic auth travel, are never recorded.)
 type redactor struct {
 	needles [][]byte
 }
