@@ -33,6 +33,7 @@ var layers = map[string]int{
 	// The ledger sits above storage and below every service, so each service
 	// appends in the same transaction as its change.
 	"internal/ledger": 15,
+	"internal/secret": 12, // seals integration secrets (AES-256-GCM); used by collect and app
 
 	// Domain services, in the order they may use each other (10–59).
 	"internal/account": 20,
@@ -42,6 +43,14 @@ var layers = map[string]int{
 	// connector (32), the built-in list (33).
 	"internal/connector":               30,
 	"internal/connector/connectortest": 31,
+	"internal/connector/awstypes":      31, // AWS resource types shared by terraform and aws
+	"internal/connector/terraform":     32,
+	"internal/connector/postgres":      32,
+	"internal/connector/host":          32,
+	"internal/connector/builtin":       33,
+
+	// Collection: runs connectors, stores resources and provenance.
+	"internal/collect": 34,
 
 	// Evidence uses the ledger and the blob store; it comes after the
 	// connector contract so automated evidence can describe collection runs.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/catalog"
+	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/httpx"
 	"github.com/assurehq/assure/internal/ledger"
@@ -27,6 +28,7 @@ type Deps struct {
 	Catalog  *catalog.Service
 	Evidence *evidence.Service
 	Ledger   *ledger.Log
+	Collect  *collect.Service
 	Now      func() time.Time
 }
 

@@ -26,6 +26,8 @@ type Operation struct {
 	// Upload says the body may also be multipart/form-data (with a "file"
 	// part); Download says the success response is a file, not JSON.
 	Upload, Download bool
+	// Raw: the response is a stored body (JSON, text or bytes), not a schema.
+	Raw bool
 }
 
 var pathParam = regexp.MustCompile(`\{([a-zA-Z_]+)\}`)
@@ -52,6 +54,11 @@ func OpenAPI(version string, ops []Operation) ([]byte, error) {
 			responses[itoa(status)] = map[string]any{
 				"description": "the stored file, as an attachment; its SHA-256 is in the Repr-Digest header",
 				"content":     map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}},
+			}
+		} else if op.Raw {
+			responses[itoa(status)] = map[string]any{
+				"description": "the body as stored: application/json, text/plain, or application/octet-stream",
+				"content":     map[string]any{"*/*": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}},
 			}
 		} else if status == 204 || op.Returns == nil {
 			responses[itoa(status)] = map[string]any{"description": "done"}
@@ -147,6 +154,10 @@ type schemaGen struct {
 
 var timeType = reflect.TypeOf(time.Time{})
 
+// Schemaer lets a type whose JSON form differs from its Go kind give its
+// own schema (model.Duration is an int64 written as "1h0m0s").
+type Schemaer interface{ JSONSchema() map[string]any }
+
 // Enum lets a string type list its allowed values in the schema.
 type Enum interface{ EnumValues() []string }
 
@@ -159,6 +170,9 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	}
 	if t == timeType {
 		return map[string]any{"type": "string", "format": "date-time"}
+	}
+	if t.Implements(reflect.TypeOf((*Schemaer)(nil)).Elem()) {
+		return reflect.Zero(t).Interface().(Schemaer).JSONSchema()
 	}
 	if t.Implements(reflect.TypeOf((*Enum)(nil)).Elem()) {
 		vals := reflect.Zero(t).Interface().(Enum).EnumValues()

@@ -13,14 +13,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/blob"
 	"github.com/assurehq/assure/internal/catalog"
+	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/config"
+	"github.com/assurehq/assure/internal/connector"
+	"github.com/assurehq/assure/internal/connector/builtin"
 	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/ledger"
+	"github.com/assurehq/assure/internal/secret"
 	"github.com/assurehq/assure/internal/store"
 )
 
@@ -41,9 +46,17 @@ type App struct {
 	Ledger         *ledger.Log
 	Evidence       *evidence.Service
 	InstallationID string
+	// Connectors is the registry of connectors, built and validated at Open.
+	Connectors *connector.Registry
+	// Collect manages integrations and runs collections.
+	Collect *collect.Service
 	// Bootstrap is set when this Open created the first organization and its
 	// owner; the caller shows the credentials once.
 	Bootstrap *account.Bootstrap
+
+	secretOnce sync.Once
+	secretBox  *secret.Box
+	secretErr  error
 }
 
 // Options change how Open treats the schema.
@@ -53,6 +66,10 @@ type Options struct {
 	AllowStaleSchema bool
 	// Now overrides the clock (tests).
 	Now func() time.Time
+	// Connectors replaces the built-in connectors (tests).
+	Connectors []connector.Registration
+	// HTTP tunes the connectors' HTTP discipline (tests).
+	HTTP collect.HTTPOptions
 }
 
 // Open opens the installation described by cfg. A fresh data directory or
@@ -91,6 +108,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	a.Catalog = catalog.NewService(a.Store, cat, a.Now, a.activity)
+	regs := opts.Connectors
+	if regs == nil {
+		regs = builtin.Registrations()
+	}
+	if a.Connectors, err = connector.NewRegistry(regs...); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	a.Collect = collect.New(collect.Options{
+		Store: a.Store, Blobs: a.Blobs, Registry: a.Connectors, Secrets: a.Secrets, Now: a.Now, Log: log, HTTP: opts.HTTP,
+		OnRunFinished: a.recordRun,
+	})
 	if v, _ := a.Store.SchemaVersion(ctx); v == a.Store.LatestVersion() {
 		if err := a.openLedger(ctx); err != nil {
 			a.Store.Close()
@@ -151,6 +180,35 @@ func (a *App) activity(ctx context.Context, orgID int64, control string) (tests,
 	return 0, evidence, err
 }
 
+// recordRun puts a finished collection run on the ledger (with the hash of
+// every raw response) and keeps the integration's automated evidence, in
+// the run's own final transaction: a run is stored with its record or not
+// at all.
+func (a *App) recordRun(ctx context.Context, tx *store.OrgStore, fr collect.FinishedRun) error {
+	if a.Evidence == nil {
+		return nil // `assure migrate` on an older schema runs no collection
+	}
+	obs, err := tx.Observations(ctx, fr.Run.ID, "*")
+	if err != nil {
+		return err
+	}
+	run := evidence.Run{RunID: fr.Run.ID, IntegrationID: fr.Integration.ID, Integration: fr.Integration.Name,
+		Connector: fr.Integration.Connector, StartedAt: fr.Run.StartedAt, FinishedAt: a.Now(),
+		Status: string(fr.Run.Status), Resources: fr.Run.Resources}
+	if fr.Run.FinishedAt != nil {
+		run.FinishedAt = *fr.Run.FinishedAt
+	}
+	for _, o := range obs {
+		if !blob.ValidDigest(o.SHA256) {
+			continue // a call that got no response has no body to commit to
+		}
+		run.Observations = append(run.Observations, evidence.Observation{Method: o.Method, Host: o.Host, Path: o.Path,
+			Status: o.Status, SHA256: o.SHA256, Size: o.Size})
+	}
+	_, err = a.Evidence.RecordRun(ctx, tx.Store(), tx.ID(), run)
+	return err
+}
+
 func randomID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
@@ -190,6 +248,56 @@ func (a *App) prepareSchema(ctx context.Context, opts Options) error {
 		return nil
 	}
 	return err
+}
+
+// secretCheck is sealed under the installation's secret key once, so that a
+// different key is recognized before it fails to open real secrets.
+const (
+	secretCheckKey   = "secret_key_check"
+	secretCheckPlain = "assure: this installation's secret key"
+)
+
+// Secrets returns the box that seals integration secrets. The key is loaded
+// (or generated into <data>/secret.key) on first need and checked against
+// the installation: a key other than the one its secrets were sealed with
+// is refused with the way out.
+func (a *App) Secrets() (*secret.Box, error) {
+	a.secretOnce.Do(func() {
+		a.secretBox, a.secretErr = a.loadSecrets()
+	})
+	return a.secretBox, a.secretErr
+}
+
+func (a *App) loadSecrets() (*secret.Box, error) {
+	src := secret.Source{Value: a.Config.SecretKey, File: a.Config.SecretKeyFile, DataDir: a.Config.DataDir}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	box, err := secret.Load(src, false)
+	if errors.Is(err, secret.ErrNoKey) {
+		// Generate a key only for an installation that never had one: a
+		// missing key file must not be silently replaced.
+		if _, had, cerr := a.Store.InstallationValue(ctx, secretCheckKey); cerr != nil {
+			return nil, cerr
+		} else if had {
+			return nil, fmt.Errorf("the secret key file %s is missing, but this installation has integration secrets sealed with it: restore the file, or give the key with ASSURE_SECRET_KEY or --secret-key-file", src.DefaultFile())
+		}
+		box, err = secret.Load(src, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := box.Seal(secretCheckPlain, secretCheckKey)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := a.Store.SetInstallationValueOnce(ctx, secretCheckKey, sealed)
+	if err != nil {
+		return nil, err
+	}
+	if plain, err := box.Open(stored, secretCheckKey); err != nil || plain != secretCheckPlain {
+		return nil, fmt.Errorf("the secret key from %s is not the key this installation's integration secrets were sealed with: give the original key with ASSURE_SECRET_KEY or --secret-key-file, or restore %s", box.Origin, src.DefaultFile())
+	}
+	return box, nil
 }
 
 // Close releases the stores.

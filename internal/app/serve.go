@@ -23,6 +23,7 @@ func (a *App) NewServer() (*server.Server, error) {
 		Evidence:      a.Evidence,
 		Ledger:        a.Ledger,
 		MaxUpload:     a.Config.MaxUploadBytes,
+		Collect:       a.Collect,
 		Now:           a.Now,
 		SecureCookies: a.Config.SecureCookies(),
 		// Ten attempts at once, then one every six seconds, per client
@@ -36,7 +37,7 @@ func (a *App) NewServer() (*server.Server, error) {
 	return server.New(server.Deps{
 		Accounts:    a.Accounts,
 		Web:         w,
-		API:         api.New(api.Deps{Accounts: a.Accounts, Catalog: a.Catalog, Evidence: a.Evidence, Ledger: a.Ledger, Now: a.Now}),
+		API:         api.New(api.Deps{Accounts: a.Accounts, Catalog: a.Catalog, Evidence: a.Evidence, Ledger: a.Ledger, Collect: a.Collect, Now: a.Now}),
 		Ready:       a.Ready,
 		Version:     buildinfo.Read().Version,
 		Log:         a.Log,
@@ -51,10 +52,24 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	// The secret key is generated on serve's first start, not later in the
+	// middle of someone adding an integration.
+	if _, err := a.Secrets(); err != nil {
+		return err
+	}
+	if err := a.Collect.RecoverInterrupted(ctx); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (is another program using it? choose another with --addr): %w", a.Config.Addr, err)
 	}
+	defer func() {
+		// Runs started with "run now" are cancelled and record themselves failed.
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		a.Collect.Shutdown(sctx)
+	}()
 	go a.housekeeping(ctx)
 	go a.checkpoints(ctx)
 	if ready != nil {

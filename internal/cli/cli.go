@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 
@@ -28,6 +29,8 @@ type env struct {
 	cfg            config.Config
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// appOpts are passed to app.Open (tests inject connectors and a clock).
+	appOpts app.Options
 }
 
 // Main runs the command line until it finishes or the process is told to
@@ -41,7 +44,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // Run runs the command line until it finishes or ctx ends: 0 on success, 1
 // on failure, 2 on a wrong invocation.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	return RunWith(ctx, app.Options{}, args, stdin, stdout, stderr)
+}
+
+// RunWith is Run with options for app.Open (tests give other connectors).
+func RunWith(ctx context.Context, opts app.Options, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, appOpts: opts}
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -85,6 +93,9 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	for _, s := range config.Settings() {
+		if s.EnvOnly {
+			continue
+		}
 		root.PersistentFlags().String(s.Flag, s.Default, s.Help+" ["+s.Env+"]")
 	}
 	root.AddCommand(
@@ -92,6 +103,7 @@ func newRoot(e *env) *cobra.Command {
 		newOrgCmd(e), newUserCmd(e), newTokenCmd(e),
 		newFrameworksCmd(e), newControlsCmd(e), newObjectivesCmd(e), newScopeCmd(e), newCoverageCmd(e),
 		newEvidenceCmd(e), newLedgerCmd(e),
+		newConnectorsCmd(e), newIntegrationsCmd(e), newScanCmd(e), newResourcesCmd(e), newRunsCmd(e), newObservationsCmd(e),
 	)
 	return root
 }
@@ -114,7 +126,7 @@ func (e *env) open(ctx context.Context, opts app.Options) (*app.App, error) {
 // principal there: whoever runs the CLI holds the data, so acts as owner.
 // The caller closes the app.
 func (e *env) openOrg(ctx context.Context) (*app.App, model.Principal, error) {
-	a, err := e.open(ctx, app.Options{})
+	a, err := e.open(ctx, e.appOpts)
 	if err != nil {
 		return nil, model.Principal{}, err
 	}
@@ -146,6 +158,17 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// jsonCompact encodes v on one line without HTML escaping.
+func jsonCompact(v any) (string, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", err
+	}
+	return strings.TrimRight(b.String(), "\n"), nil
 }
 
 func newTable(w io.Writer) *tabwriter.Writer {

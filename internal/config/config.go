@@ -4,6 +4,8 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -43,6 +45,13 @@ type Config struct {
 	CheckpointInterval string
 	// MaxUploadSize bounds one evidence upload ("100MB", "1GiB", bytes).
 	MaxUploadSize string
+	// SecretKey seals integration secrets (32 bytes, base64 or hex). It is
+	// read from the environment only, never from a flag (which other users
+	// of the machine could see in the process list).
+	SecretKey string
+	// SecretKeyFile names a file holding the secret key; when neither is
+	// given the key is <data>/secret.key, generated on first need.
+	SecretKeyFile string
 
 	// Derived by Validate.
 
@@ -72,6 +81,13 @@ type S3Location struct {
 	// retention on every blob written; the bucket must have object lock on.
 	LockMode string
 	LockDays int
+	// SecretKey seals integration secrets (32 bytes, base64 or hex). It is
+	// read from the environment only, never from a flag (which other users
+	// of the machine could see in the process list).
+	SecretKey string
+	// SecretKeyFile names a file holding the secret key; when neither is
+	// given the key is <data>/secret.key, generated on first need.
+	SecretKeyFile string
 }
 
 // Setting describes one global setting: its flag, its environment variable,
@@ -82,23 +98,27 @@ type Setting struct {
 	Env     string
 	Default string
 	Help    string
+	// EnvOnly settings have no flag: they are read from the environment only.
+	EnvOnly bool
 	field   func(*Config) *string
 }
 
 // Settings lists every global setting in the order the README shows them.
 func Settings() []Setting {
 	return []Setting{
-		{"data", "ASSURE_DATA", "./assure-data", "data directory: the SQLite database and the blob directory", func(c *Config) *string { return &c.DataDir }},
-		{"database-url", "ASSURE_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty uses SQLite in the data directory", func(c *Config) *string { return &c.DatabaseURL }},
-		{"blob-url", "ASSURE_BLOB_URL", "", "blob store: a directory path, a file:// URL, or s3://bucket/prefix?endpoint=…&region=…&path_style=true; empty uses <data>/blobs", func(c *Config) *string { return &c.BlobURL }},
-		{"addr", "ASSURE_ADDR", "127.0.0.1:8080", "listen address of the web UI and API", func(c *Config) *string { return &c.Addr }},
-		{"base-url", "ASSURE_BASE_URL", "", "external URL of the server (https://… behind a proxy); empty derives http://<addr>", func(c *Config) *string { return &c.BaseURL }},
-		{"org", "ASSURE_ORG", "", "organization slug to act on; empty uses the first organization", func(c *Config) *string { return &c.Org }},
-		{"log-level", "ASSURE_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(c *Config) *string { return &c.LogLevel }},
-		{"log-format", "ASSURE_LOG_FORMAT", "text", "log format: text or json", func(c *Config) *string { return &c.LogFormat }},
-		{"signing-key-file", "ASSURE_SIGNING_KEY_FILE", "", "Ed25519 ledger signing key (PKCS #8 PEM); empty uses <data>/ledger-signing-key.pem, generated on first start", func(c *Config) *string { return &c.SigningKeyFile }},
-		{"checkpoint-interval", "ASSURE_CHECKPOINT_INTERVAL", "1h", "how often serve signs a ledger checkpoint (a Go duration; 0 turns it off)", func(c *Config) *string { return &c.CheckpointInterval }},
-		{"max-upload-size", "ASSURE_MAX_UPLOAD_SIZE", "100MB", "largest evidence file accepted (e.g. 25MB, 1GiB)", func(c *Config) *string { return &c.MaxUploadSize }},
+		{"data", "ASSURE_DATA", "./assure-data", "data directory: the SQLite database and the blob directory", false, func(c *Config) *string { return &c.DataDir }},
+		{"database-url", "ASSURE_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty uses SQLite in the data directory", false, func(c *Config) *string { return &c.DatabaseURL }},
+		{"blob-url", "ASSURE_BLOB_URL", "", "blob store: a directory path, a file:// URL, or s3://bucket/prefix?endpoint=…&region=…&path_style=true; empty uses <data>/blobs", false, func(c *Config) *string { return &c.BlobURL }},
+		{"addr", "ASSURE_ADDR", "127.0.0.1:8080", "listen address of the web UI and API", false, func(c *Config) *string { return &c.Addr }},
+		{"base-url", "ASSURE_BASE_URL", "", "external URL of the server (https://… behind a proxy); empty derives http://<addr>", false, func(c *Config) *string { return &c.BaseURL }},
+		{"org", "ASSURE_ORG", "", "organization slug to act on; empty uses the first organization", false, func(c *Config) *string { return &c.Org }},
+		{"log-level", "ASSURE_LOG_LEVEL", "info", "log level: debug, info, warn, error", false, func(c *Config) *string { return &c.LogLevel }},
+		{"log-format", "ASSURE_LOG_FORMAT", "text", "log format: text or json", false, func(c *Config) *string { return &c.LogFormat }},
+		{"signing-key-file", "ASSURE_SIGNING_KEY_FILE", "", "Ed25519 ledger signing key (PKCS #8 PEM); empty uses <data>/ledger-signing-key.pem, generated on first start", false, func(c *Config) *string { return &c.SigningKeyFile }},
+		{"checkpoint-interval", "ASSURE_CHECKPOINT_INTERVAL", "1h", "how often serve signs a ledger checkpoint (a Go duration; 0 turns it off)", false, func(c *Config) *string { return &c.CheckpointInterval }},
+		{"max-upload-size", "ASSURE_MAX_UPLOAD_SIZE", "100MB", "largest evidence file accepted (e.g. 25MB, 1GiB)", false, func(c *Config) *string { return &c.MaxUploadSize }},
+		{"secret-key-file", "ASSURE_SECRET_KEY_FILE", "", "file holding the key that seals integration secrets; empty uses <data>/secret.key (generated on first need)", false, func(c *Config) *string { return &c.SecretKeyFile }},
+		{"", "ASSURE_SECRET_KEY", "", "the key that seals integration secrets: 32 bytes as base64 or hex (environment only)", true, func(c *Config) *string { return &c.SecretKey }},
 	}
 }
 
@@ -115,7 +135,7 @@ func Resolve(flagValue func(name string) (string, bool), lookupEnv func(string) 
 		if e, ok := lookupEnv(s.Env); ok {
 			v = e
 		}
-		if f, ok := flagValue(s.Flag); ok {
+		if f, ok := flagValue(s.Flag); ok && !s.EnvOnly {
 			v = f
 		}
 		*s.Field(&c) = strings.TrimSpace(v)
@@ -193,7 +213,26 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("--log-format (ASSURE_LOG_FORMAT) must be text or json, got %q", c.LogFormat))
 	}
+	if c.SecretKey != "" && !validSecretKey(c.SecretKey) {
+		// Never repeat the value: it is a key, even when a wrong one.
+		errs = append(errs, errors.New("ASSURE_SECRET_KEY must be 32 random bytes written as base64 (44 characters) or hex (64 characters); generate one with: openssl rand -base64 32"))
+	}
 	return errors.Join(errs...)
+}
+
+// validSecretKey checks the shape of a secret key without keeping it
+// (package secret does the real parsing; config imports nothing of ours).
+func validSecretKey(s string) bool {
+	s = strings.TrimSpace(s)
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return true
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
+			return true
+		}
+	}
+	return false
 }
 
 // UsesPostgres reports whether the relational store is PostgreSQL.

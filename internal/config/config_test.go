@@ -105,8 +105,36 @@ func TestREADMEListsEverySetting(t *testing.T) {
 	}
 	for _, s := range Settings() {
 		row := "| `--" + s.Flag + "` | `" + s.Env + "` |"
+		if s.EnvOnly {
+			row = "| (none) | `" + s.Env + "` |"
+		}
 		if !strings.Contains(string(readme), row) {
 			t.Errorf("README configuration table lacks the row for --%s / %s", s.Flag, s.Env)
 		}
+	}
+}
+
+func TestSecretKeySettings(t *testing.T) {
+	good := "q0mYy0sQ3C7Gx5s0mJ0xg4y1jv6r8o0fUu7cR2mZ6Xk="
+	c, err := resolve(nil, map[string]string{"ASSURE_SECRET_KEY": good, "ASSURE_SECRET_KEY_FILE": "/k"})
+	if err != nil || c.SecretKey != good || c.SecretKeyFile != "/k" {
+		t.Fatalf("from the environment: %+v %v", c, err)
+	}
+	// The key has no flag: a flag of that name is ignored.
+	c, _ = resolve(map[string]string{"": "x"}, nil)
+	if c.SecretKey != "" {
+		t.Fatal("the secret key was read from a flag")
+	}
+	for _, s := range Settings() {
+		if s.Env == "ASSURE_SECRET_KEY" && (!s.EnvOnly || s.Flag != "") {
+			t.Fatal("ASSURE_SECRET_KEY must be environment-only")
+		}
+	}
+	_, err = resolve(nil, map[string]string{"ASSURE_SECRET_KEY": "correct-horse-battery-staple"})
+	if err == nil || !strings.Contains(err.Error(), "ASSURE_SECRET_KEY must be 32 random bytes") {
+		t.Fatalf("bad key: %v", err)
+	}
+	if strings.Contains(err.Error(), "correct-horse") {
+		t.Fatal("the error repeats the key")
 	}
 }

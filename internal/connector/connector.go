@@ -149,6 +149,9 @@ type Registration struct {
 	Open func(ctx context.Context, cfg Config, rt Runtime) (Conn, error)
 	// Resources are the resource types the connector produces.
 	Resources []ResourceType
+	// HTTP tunes the Runtime's HTTP client (rate limit, provider throttling)
+	// for REST connectors; the zero value suits most.
+	HTTP HTTPPolicy
 }
 
 // Conn is an open connection to one integration's system.
@@ -221,7 +224,8 @@ type CallRef struct {
 // the Runtime's client records these itself; other connectors record them
 // with Runtime.Record.
 type Observation struct {
-	// Method is the HTTP method, or EXEC (a command), READ (a file), SQL.
+	// Method is the HTTP method, or EXEC (a command), READ (a file), STAT
+	// (a look at which paths exist), SQL.
 	Method string
 	// Host is the API host, "localhost", or the database host. Never
 	// credentials.
@@ -233,6 +237,9 @@ type Observation struct {
 	Status    int
 	StartedAt time.Time
 	Duration  time.Duration
+	// ContentType is the media type of the raw body ("application/json",
+	// "text/plain; charset=utf-8"); empty is detected from the body.
+	ContentType string
 }
 
 // Runtime is what Assure gives a connector for one run or probe.
@@ -326,6 +333,9 @@ func (r Registration) Validate() error {
 	}
 	if !known {
 		return fmt.Errorf("connector %s has unknown category %q", r.ID, r.Category)
+	}
+	if r.HTTP.RateLimit < 0 {
+		return fmt.Errorf("connector %s has a negative rate limit", r.ID)
 	}
 	if r.Open == nil {
 		return fmt.Errorf("connector %s has no Open function", r.ID)

@@ -16,6 +16,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/assurehq/assure/internal/model"
 )
@@ -225,4 +226,57 @@ func UploadedFileName(fh *multipart.FileHeader) string {
 		return params["filename"]
 	}
 	return fh.Filename
+}
+
+// Raw is a response streamed as it is stored (a raw observation body)
+// rather than encoded as JSON. The handler that returns it gives up Body.
+type Raw struct {
+	ContentType string
+	Size        int64
+	SHA256      string
+	Filename    string
+	Body        io.ReadCloser
+}
+
+// WriteRaw streams a stored body safely: only JSON and plain text are shown
+// inline (as application/json or text/plain, whatever the origin claimed),
+// anything else downloads as application/octet-stream, and the response
+// may run no script (CSP sandbox).
+func WriteRaw(w http.ResponseWriter, raw Raw) {
+	defer raw.Body.Close()
+	mt, _, _ := mime.ParseMediaType(raw.ContentType)
+	ct, disposition := "application/octet-stream", "attachment"
+	switch {
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		ct, disposition = "application/json", "inline"
+	case strings.HasPrefix(mt, "text/"):
+		ct, disposition = "text/plain; charset=utf-8", "inline"
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": raw.Filename}))
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Cache-Control", "private, max-age=3600")
+	if raw.SHA256 != "" {
+		h.Set("X-Content-SHA256", raw.SHA256)
+		h.Set("ETag", `"`+raw.SHA256+`"`)
+	}
+	if raw.Size >= 0 {
+		h.Set("Content-Length", strconv.FormatInt(raw.Size, 10))
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.Copy(w, raw.Body)
+}
+
+// RawObservation is the raw response of an observation's stored body.
+func RawObservation(ob model.Observation, body io.ReadCloser) Raw {
+	ext := ".bin"
+	switch {
+	case strings.Contains(ob.ContentType, "json"):
+		ext = ".json"
+	case strings.HasPrefix(ob.ContentType, "text/"):
+		ext = ".txt"
+	}
+	return Raw{ContentType: ob.ContentType, Size: ob.Size, SHA256: ob.SHA256, Body: body,
+		Filename: "observation-" + strconv.FormatInt(ob.ID, 10) + ext}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/api"
 	"github.com/assurehq/assure/internal/catalog"
+	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/model"
@@ -22,7 +23,7 @@ type Route struct {
 	Path   string
 	Perm   model.Permission
 
-	Page   web.PageFunc     // an HTML page: session cookie, CSRF token on writes
+	Page   web.PageFunc     // an HTML page: session cookie, CSRF token on writes (or a raw download)
 	API    api.Func         // JSON under /api/v1: bearer token
 	Public http.HandlerFunc // no sign-in (Perm must be PermPublic)
 
@@ -34,6 +35,8 @@ type Route struct {
 	// Upload routes accept a body up to the upload limit (multipart with a
 	// file); Download routes answer with a file (httpx.Download).
 	Upload, Download bool
+	// Raw marks an API route that streams a stored body instead of JSON.
+	Raw bool
 }
 
 // table lists every route of the server, pages first, then the API.
@@ -85,8 +88,6 @@ func (s *Server) table() []Route {
 		{Method: get, Path: "/controls/{id}", Perm: view, Page: w.ControlDetail},
 		{Method: post, Path: "/controls/{id}", Perm: edit, Page: w.EditControl},
 		{Method: get, Path: "/tests", Perm: view, Page: w.Area("tests")},
-		{Method: get, Path: "/integrations", Perm: view, Page: w.Area("integrations")},
-		{Method: get, Path: "/resources", Perm: view, Page: w.Area("resources")},
 		{Method: get, Path: "/evidence", Perm: view, Page: w.EvidenceList},
 		{Method: get, Path: "/evidence/new", Perm: edit, Page: w.EvidenceNew},
 		{Method: post, Path: "/evidence", Perm: edit, Page: w.EvidenceCreate, Upload: true},
@@ -95,7 +96,23 @@ func (s *Server) table() []Route {
 		{Method: get, Path: "/evidence/{id}/file", Perm: view, Page: w.EvidenceDownload},
 		{Method: post, Path: "/evidence/{id}/hold", Perm: manage, Page: w.EvidenceHold},
 		{Method: post, Path: "/evidence/{id}/release", Perm: manage, Page: w.EvidenceRelease},
+		{Method: get, Path: "/integrations", Perm: view, Page: w.Integrations},
+		{Method: get, Path: "/resources", Perm: view, Page: w.Resources},
 		{Method: get, Path: "/audits", Perm: model.PermAudit, Page: w.Area("audits")},
+
+		// Integrations, runs and resources.
+		{Method: get, Path: "/integrations/new", Perm: edit, Page: w.NewIntegration},
+		{Method: post, Path: "/integrations", Perm: edit, Page: w.CreateIntegration},
+		{Method: get, Path: "/integrations/{id}", Perm: view, Page: w.Integration},
+		{Method: post, Path: "/integrations/{id}", Perm: edit, Page: w.UpdateIntegration},
+		{Method: post, Path: "/integrations/{id}/test", Perm: edit, Page: w.TestIntegration},
+		{Method: post, Path: "/integrations/{id}/run", Perm: edit, Page: w.RunIntegration},
+		{Method: post, Path: "/integrations/{id}/enable", Perm: edit, Page: w.EnableIntegration},
+		{Method: post, Path: "/integrations/{id}/disable", Perm: edit, Page: w.DisableIntegration},
+		{Method: post, Path: "/integrations/{id}/remove", Perm: edit, Page: w.RemoveIntegration},
+		{Method: get, Path: "/runs/{id}", Perm: view, Page: w.Run},
+		{Method: get, Path: "/resources/{id}", Perm: view, Page: w.Resource},
+		{Method: get, Path: "/observations/{id}/body", Perm: view, Page: w.ObservationBody},
 
 		// Settings.
 		{Method: get, Path: "/settings", Perm: self, Page: w.Settings},
@@ -167,6 +184,21 @@ func (s *Server) table() []Route {
 		{Method: get, Path: "/api/v1/ledger/checkpoints", Perm: view, API: a.ListCheckpoints, Summary: "Signed checkpoints", Returns: []model.LedgerCheckpoint{}},
 		{Method: post, Path: "/api/v1/ledger/checkpoints", Perm: manage, API: a.CreateCheckpoint, Summary: "Sign a checkpoint now", Returns: model.LedgerCheckpoint{}, Status: 201},
 		{Method: get, Path: "/api/v1/ledger/key", Perm: view, API: a.GetLedgerKey, Summary: "The installation's public signing key (Ed25519)", Returns: api.PublicKey{}},
+		{Method: get, Path: "/api/v1/connectors", Perm: view, API: a.ListConnectors, Summary: "List the connectors: configuration fields and resource types", Returns: []collect.ConnectorInfo{}},
+		{Method: get, Path: "/api/v1/integrations", Perm: view, API: a.ListIntegrations, Summary: "List integrations with their health, last run and next run", Returns: []collect.IntegrationView{}},
+		{Method: post, Path: "/api/v1/integrations", Perm: edit, API: a.CreateIntegration, Summary: "Add an integration (secret fields go in config; they are sealed and never returned)", Body: collect.IntegrationInput{}, Returns: collect.IntegrationView{}, Status: 201},
+		{Method: get, Path: "/api/v1/integrations/{id}", Perm: view, API: a.GetIntegration, Summary: "Read an integration (secret fields only by name)", Returns: collect.IntegrationView{}},
+		{Method: patch, Path: "/api/v1/integrations/{id}", Perm: edit, API: a.UpdateIntegration, Summary: "Change an integration: name, config (null clears a field; absent keeps it), interval, rate_limit, enabled", Body: collect.IntegrationUpdate{}, Returns: collect.IntegrationView{}},
+		{Method: del, Path: "/api/v1/integrations/{id}", Perm: edit, API: a.RemoveIntegration, Summary: "Remove an integration (its runs and resource history stay)", Status: 204},
+		{Method: post, Path: "/api/v1/integrations/{id}/test", Perm: edit, API: a.TestIntegration, Summary: "Test the connection (runs the connector's probe)", Returns: collect.TestResult{}},
+		{Method: post, Path: "/api/v1/integrations/{id}/runs", Perm: edit, API: a.StartRun, Summary: "Collect now: returns the run running, or finished with ?wait=true", Returns: collect.RunView{}, Status: 201},
+		{Method: get, Path: "/api/v1/integrations/{id}/runs", Perm: view, API: a.ListIntegrationRuns, Summary: "List an integration's runs, newest first (?limit=)", Returns: []collect.RunView{}},
+		{Method: get, Path: "/api/v1/runs", Perm: view, API: a.ListRuns, Summary: "List runs of every integration, newest first (?limit=)", Returns: []collect.RunView{}},
+		{Method: get, Path: "/api/v1/runs/{id}", Perm: view, API: a.GetRun, Summary: "Read a run: status, counts and errors per resource type, observations", Returns: collect.RunDetail{}},
+		{Method: get, Path: "/api/v1/resources", Perm: view, API: a.ListResources, Summary: "List resources (?type=, ?integration=NAME, ?status=present|removed|all, ?q=, ?limit= up to 1000, ?offset=)", Returns: collect.ResourcePage{}},
+		{Method: get, Path: "/api/v1/resources/{id}", Perm: view, API: a.GetResource, Summary: "Read a resource with its versions and the observations behind each", Returns: collect.ResourceDetail{}},
+		{Method: get, Path: "/api/v1/observations/{id}", Perm: view, API: a.GetObservation, Summary: "Read an observation (one recorded call)", Returns: collect.ObservationView{}},
+		{Method: get, Path: "/api/v1/observations/{id}/body", Perm: view, API: a.GetObservationBody, Summary: "Download an observation's raw body as stored (secret values replaced)", Raw: true},
 	}
 }
 
@@ -217,7 +249,7 @@ func apiOperations(routes []Route) []api.Operation {
 			continue
 		}
 		ops = append(ops, api.Operation{Method: rt.Method, Path: rt.Path, Summary: rt.Summary, Permission: rt.Perm,
-			Body: rt.Body, Returns: rt.Returns, Status: rt.Status, Upload: rt.Upload, Download: rt.Download})
+			Body: rt.Body, Returns: rt.Returns, Status: rt.Status, Upload: rt.Upload, Download: rt.Download, Raw: rt.Raw})
 	}
 	return ops
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,16 +31,32 @@ type fixture struct {
 	cookies map[model.Role]string
 	tokens  map[model.Role]string
 	ids     map[model.Role]int64
+	logs    *lockedBuffer // everything the server logged, at debug level
 }
 
-func newFixture(t *testing.T) *fixture {
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+func newFixture(t *testing.T) *fixture { return newFixtureWith(t, app.Options{}) }
+
+func newFixtureWith(t *testing.T, opts app.Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	cfg := config.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", LogLevel: "error", LogFormat: "text", MaxUploadSize: "1MB"}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), app.Options{})
+	logs := &lockedBuffer{}
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +65,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{app: a, srv: srv, ts: httptest.NewServer(srv.Handler()),
+	f := &fixture{app: a, srv: srv, ts: httptest.NewServer(srv.Handler()), logs: logs,
 		cookies: map[model.Role]string{}, tokens: map[model.Role]string{}, ids: map[model.Role]int64{}}
 	t.Cleanup(f.ts.Close)
 	op := a.Accounts.OperatorPrincipal(a.Bootstrap.Org)

@@ -293,10 +293,12 @@ func (o *OrgStore) MarkEvidenceBlobDeleted(ctx context.Context, versionID int64,
 // BlobStillReferenced reports whether any organization still has a version
 // (not deleted by retention) whose content is this blob. Blobs are shared
 // across organizations by content, so retention in one never removes
-// another's file. Other nouns that keep blobs add their check here.
+// another's file, and never a file that is also a collection run's raw
+// response. Other nouns that keep blobs add their check here.
 func (s *Store) BlobStillReferenced(ctx context.Context, sha256 string) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM evidence_versions WHERE sha256 = $1 AND deleted_at IS NULL`, sha256).Scan(&n)
+	err := s.read.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM evidence_versions WHERE sha256 = $1 AND deleted_at IS NULL)
+		+ (SELECT count(*) FROM observations WHERE sha256 = $1)`, sha256).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("cannot check blob references: %w", err)
 	}

@@ -35,10 +35,8 @@ type area struct {
 // areas are the parts of the product whose pages are not built yet: the
 // rail links to them and each says what it will hold.
 var areas = map[string]area{
-	"tests":        {"tests", "Tests", "No tests are running yet.", "Automated tests over your integrations' resources, with their pass and fail history, appear here."},
-	"integrations": {"integrations", "Integrations", "No integrations yet.", "Connected systems (cloud, identity, code, HR) and their collection runs appear here."},
-	"resources":    {"resources", "Resources", "No resources collected yet.", "Everything your integrations observe, with its history and the raw response behind it, appears here."},
-	"audits":       {"audits", "Audits", "No audits yet.", "Type 1 and Type 2 audits, populations, samples and the auditor's requests appear here."},
+	"tests":  {"tests", "Tests", "No tests are running yet.", "Automated tests over your integrations' resources, with their pass and fail history, appear here."},
+	"audits": {"audits", "Audits", "No audits yet.", "Type 1 and Type 2 audits, populations, samples and the auditor's requests appear here."},
 }
 
 // Area renders the page of a product area that has no content yet.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/catalog"
+	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/httpx"
 	"github.com/assurehq/assure/internal/ledger"
@@ -38,6 +39,7 @@ type PageFunc func(w http.ResponseWriter, r *http.Request, p model.Principal) er
 type Deps struct {
 	Accounts *account.Service
 	Catalog  *catalog.Service
+	Collect  *collect.Service
 	Evidence *evidence.Service
 	Ledger   *ledger.Log
 	// MaxUpload is the largest evidence file accepted, in bytes.
@@ -63,13 +65,21 @@ const SessionCookie = "assure_session"
 func New(d Deps) (*Handlers, error) {
 	h := &Handlers{Deps: d, pages: map[string]*template.Template{}}
 	base := template.New("base").Funcs(template.FuncMap{
-		"utc":   func(t any) string { return fmtTime(t, time.UTC, time.RFC3339) },
-		"local": func(t any) string { return "" }, // replaced per request with the org's zone
-		"join":  strings.Join,
-		"label": label,
-		"has":   has,
-		"short": func(s string) string { return s[:min(len(s), 12)] },
-		"size":  evidence.HumanSize,
+		"utc":    func(t any) string { return fmtTime(t, time.UTC, time.RFC3339) },
+		"local":  func(t any) string { return "" }, // replaced per request with the org's zone
+		"join":   strings.Join,
+		"label":  label,
+		"has":    has,
+		"status": statusBadge,
+		"show":   show,
+		// short shortens s to n characters, with an ellipsis when cut.
+		"short": func(s string, n int) string {
+			if r := []rune(s); len(r) > n {
+				return string(r[:n]) + "…"
+			}
+			return s
+		},
+		"size": evidence.HumanSize,
 	})
 	// The layout, every *_nav.html (an area's tabs) and every *_part.html (a
 	// fragment several pages use) are shared by all pages.
@@ -202,6 +212,31 @@ func fmtTime(x any, loc *time.Location, layout string) string {
 		return t.In(loc).Format(layout)
 	}
 	return ""
+}
+
+// badge is a status shown with a colour and, always, a word and a symbol.
+type badge struct{ Class, Text string }
+
+// statusBadge turns a run, listing or integration status into a badge.
+func statusBadge(s any) badge {
+	switch fmt.Sprint(s) {
+	case "succeeded":
+		return badge{"ok", "✓ succeeded"}
+	case "partial":
+		return badge{"warn", "! partial"}
+	case "failed":
+		return badge{"bad", "✕ failed"}
+	case "running":
+		return badge{"off", "… running"}
+	case "disabled":
+		return badge{"off", "⏸ disabled"}
+	case "removed":
+		return badge{"off", "✕ removed"}
+	case "present":
+		return badge{"ok", "● present"}
+	default:
+		return badge{"off", "○ " + fmt.Sprint(s)}
+	}
 }
 
 // Error renders an error page for err with its status; the server calls it

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/assurehq/assure/internal/collect"
+	"github.com/assurehq/assure/internal/model"
+)
+
+// ScanOutput is what `assure scan --json` prints: one entry per integration
+// collected, in the order they ran. (Test results join it with the tests.)
+type ScanOutput struct {
+	Runs []ScanRun `json:"runs"`
+}
+
+// ScanRun is one integration's run with the integration's resources as they
+// stand after it (present ones; on a failed run, those collected before).
+// A run that could not start has no id and says why in error.
+type ScanRun struct {
+	collect.RunView
+	Resources []model.Resource `json:"resources"`
+}
+
+func newScanCmd(e *env) *cobra.Command {
+	var names []string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "scan [--integration NAME]... [--json]",
+		Short: "Collect integrations now (all enabled ones, or those named) and print the runs",
+		Long: "Collect now: every enabled integration, or only those named with --integration, one after the other.\n" +
+			"Prints each run with its status and counts per resource type; --json also prints every resource.\n" +
+			"Exit code 1 when a run failed or could not start; partial runs print what failed and exit 0.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			a, p, err := e.openOrg(ctx)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			var targets []collect.IntegrationView
+			if len(names) == 0 {
+				all, err := a.Collect.Integrations(ctx, p)
+				if err != nil {
+					return err
+				}
+				for _, in := range all {
+					if in.Enabled {
+						targets = append(targets, in)
+					}
+				}
+				if len(targets) == 0 {
+					return errors.New("no enabled integration to scan: add one, e.g. `assure integrations add --connector host --name this-host`")
+				}
+			} else {
+				for _, n := range names {
+					in, err := a.Collect.IntegrationByName(ctx, p, n)
+					if err != nil {
+						return err
+					}
+					targets = append(targets, in)
+				}
+			}
+			out := ScanOutput{Runs: []ScanRun{}}
+			var failed []string
+			for _, in := range targets {
+				rv, err := a.Collect.Run(ctx, p, in.ID, model.TriggerCLI)
+				if err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					failed = append(failed, in.Name)
+					out.Runs = append(out.Runs, ScanRun{RunView: collect.RunView{
+						Run:         model.Run{IntegrationID: in.ID, Status: model.RunFailed, Error: err.Error()},
+						Integration: collect.RunIntegration{ID: in.ID, Name: in.Name, Connector: in.Connector},
+						Listings:    []model.Listing{},
+					}, Resources: []model.Resource{}})
+					if !asJSON {
+						fmt.Fprintf(e.stdout, "%s (%s): could not start: %v\n", in.Name, in.Connector, err)
+					}
+					continue
+				}
+				if rv.Status == model.RunFailed {
+					failed = append(failed, in.Name)
+				}
+				sr := ScanRun{RunView: rv, Resources: []model.Resource{}}
+				if asJSON {
+					page, err := a.Collect.Resources(ctx, p, collect.ResourceQuery{IntegrationID: in.ID, Limit: -1})
+					if err != nil {
+						return err
+					}
+					sr.Resources = page.Resources
+				} else {
+					printScanRun(e, rv)
+				}
+				out.Runs = append(out.Runs, sr)
+			}
+			if asJSON {
+				if err := printJSON(e.stdout, out); err != nil {
+					return err
+				}
+			}
+			if len(failed) > 0 {
+				return fmt.Errorf("collection failed for %s (see the runs above, or `assure runs show ID`)", strings.Join(failed, ", "))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&names, "integration", nil, "collect only this integration (repeatable)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: the runs and the resources of each integration")
+	return cmd
+}
+
+func printScanRun(e *env, rv collect.RunView) {
+	w := e.stdout
+	fmt.Fprintf(w, "%s (%s): %s — run %d, %d resources (%d added, %d changed, %d removed), %d calls\n",
+		rv.Integration.Name, rv.Integration.Connector, rv.Status, rv.ID, rv.Resources, rv.Added, rv.Changed, rv.Removed, rv.Calls)
+	if len(rv.Listings) == 0 && rv.Error != "" {
+		fmt.Fprintf(w, "  %s\n", rv.Error)
+	}
+	for _, l := range rv.Listings {
+		line := fmt.Sprintf("  %-28s %-9s %4d", l.ResourceType, l.Status, l.Resources)
+		if l.Error != "" {
+			line += "  " + l.Error
+		}
+		fmt.Fprintln(w, line)
+	}
+}
