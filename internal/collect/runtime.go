@@ -43,7 +43,17 @@ func newRuntime(s *Service, reg connector.Registration, rateLimit float64, secre
 	if rateLimit <= 0 {
 		rateLimit = reg.HTTP.RateLimit
 	}
-	rt.client = newHTTPClient(s.opts.HTTP, rateLimit, reg.HTTP.Throttle, s.now, rt.record)
+	record := rt.record
+	if scrub := reg.HTTP.Scrub; scrub != nil {
+		record = func(ctx context.Context, o connector.Observation, body []byte, errText string) (connector.CallRef, error) {
+			if body == nil {
+				return rt.record(ctx, o, nil, errText)
+			}
+			clean := scrub(o, body)
+			return rt.store(ctx, o, clean, errText, !bytes.Equal(clean, body))
+		}
+	}
+	rt.client = newHTTPClient(s.opts.HTTP, rateLimit, reg.HTTP.Throttle, s.now, record)
 	return rt
 }
 
@@ -76,8 +86,15 @@ func (r *runtime) Record(ctx context.Context, o connector.Observation, body []by
 // record stores one observation: the path without its query string, and
 // every secret value replaced in the path, the host, the error and the body.
 func (r *runtime) record(ctx context.Context, o connector.Observation, body []byte, errText string) (connector.CallRef, error) {
+	return r.store(ctx, o, body, errText, false)
+}
+
+// store records an observation; scrubbed says the connector's Scrub already
+// removed secrets from body.
+func (r *runtime) store(ctx context.Context, o connector.Observation, body []byte, errText string, scrubbed bool) (connector.CallRef, error) {
 	r.calls.Add(1)
 	stored, redacted := r.redact.bytes(body)
+	redacted = redacted || scrubbed
 	ct := o.ContentType
 	if ct == "" && len(stored) > 0 {
 		ct = http.DetectContentType(stored)

@@ -29,6 +29,12 @@ type HTTPPolicy struct {
 	// and Retry-After, which the client always honours), so the client waits
 	// it out within its bound instead of failing.
 	Throttle ThrottleFunc
+	// Scrub, when set, rewrites a response body before it is stored as
+	// provenance, to remove secrets only the connector can recognize (a
+	// Terraform state's sensitive values). The connector itself still
+	// receives the full body. The integration's own credentials are always
+	// removed by the runtime; Scrub is for secrets inside the data.
+	Scrub func(o Observation, body []byte) []byte
 }
 
 // ThrottleFunc inspects a response and says whether the provider is

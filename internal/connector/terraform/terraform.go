@@ -35,6 +35,9 @@ const maxStateSize = 256 << 20
 // Registration declares the terraform connector.
 func Registration() connector.Registration {
 	return connector.Registration{
+		// A state fetched over HTTP is stored as provenance without its
+		// sensitive values, like a state read from a file.
+		HTTP:     connector.HTTPPolicy{Scrub: func(_ connector.Observation, body []byte) []byte { return RedactState(body) }},
 		ID:       "terraform",
 		Name:     "Terraform state",
 		Category: connector.CategoryInfrastructure,
