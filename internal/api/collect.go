@@ -189,5 +189,5 @@ func (h *Handlers) GetObservationBody(r *http.Request, p model.Principal) (any, 
 	if err != nil {
 		return nil, err
 	}
-	return httpx.RawObservation(ob, rc), nil
+	return httpx.ObservationFile(ob, rc), nil
 }

@@ -158,7 +158,7 @@ func (h *Handlers) DownloadEvidence(r *http.Request, p model.Principal) (any, er
 	if err != nil {
 		return nil, err
 	}
-	return httpx.Download{Name: f.Name, MediaType: f.Version.MediaType, Size: f.Version.Size, SHA256: f.Version.SHA256, Body: f.Body}, nil
+	return httpx.File{Name: f.Name, MediaType: f.Version.MediaType, Size: f.Version.Size, SHA256: f.Version.SHA256, Body: f.Body}, nil
 }
 
 // HoldEvidence puts an item on legal hold.

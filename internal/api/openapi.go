@@ -24,10 +24,9 @@ type Operation struct {
 	// Status is the success status (200 when zero).
 	Status int
 	// Upload says the body may also be multipart/form-data (with a "file"
-	// part); Download says the success response is a file, not JSON.
-	Upload, Download bool
-	// Raw: the response is a stored body (JSON, text or bytes), not a schema.
-	Raw bool
+	// part); File says the success response is stored content (httpx.File),
+	// not JSON.
+	Upload, File bool
 }
 
 var pathParam = regexp.MustCompile(`\{([a-zA-Z_]+)\}`)
@@ -50,14 +49,9 @@ func OpenAPI(version string, ops []Operation) ([]byte, error) {
 			"401": map[string]any{"$ref": "#/components/responses/Error"},
 			"403": map[string]any{"$ref": "#/components/responses/Error"},
 		}
-		if op.Download {
+		if op.File {
 			responses[itoa(status)] = map[string]any{
-				"description": "the stored file, as an attachment; its SHA-256 is in the Repr-Digest header",
-				"content":     map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}},
-			}
-		} else if op.Raw {
-			responses[itoa(status)] = map[string]any{
-				"description": "the body as stored: application/json, text/plain, or application/octet-stream",
+				"description": "the content as stored; its SHA-256 is in the Repr-Digest header and the ETag",
 				"content":     map[string]any{"*/*": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}},
 			}
 		} else if status == 204 || op.Returns == nil {

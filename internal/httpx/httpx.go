@@ -189,32 +189,70 @@ type Created struct{ Body any }
 // NoContent is returned by handlers that answer 204.
 type NoContent struct{}
 
-// Download is returned by handlers that answer with a stored file: the
-// server sends it as an attachment (never rendered inline), with its
-// SHA-256 so the receiver can check what it got.
-type Download struct {
-	Name      string // the attachment's file name
-	MediaType string
-	Size      int64
-	SHA256    string // hex
+// File is a response that streams stored content (an evidence file, a raw
+// API response) instead of JSON. Handlers return it; the server writes it
+// with WriteFile. The handler gives up Body.
+type File struct {
+	Name      string // the file name offered to the receiver
+	MediaType string // as stored
+	Size      int64  // -1 when unknown
+	SHA256    string // hex, sent so the receiver can check what it got
 	Body      io.ReadCloser
+	// Inline lets JSON and plain text show in the browser (as
+	// application/json or text/plain, whatever the origin claimed);
+	// everything else, and everything when false, downloads as an
+	// attachment.
+	Inline bool
 }
 
-// WriteDownload sends d as an attachment.
-func WriteDownload(w http.ResponseWriter, d Download) {
-	defer d.Body.Close()
+// WriteFile streams f safely: nothing stored ever runs in the page (CSP
+// sandbox, nosniff), and its digest travels in Repr-Digest and the ETag.
+func WriteFile(w http.ResponseWriter, f File) {
+	defer f.Body.Close()
+	ct, disposition := f.MediaType, "attachment"
+	if f.Inline {
+		mt, _, _ := mime.ParseMediaType(f.MediaType)
+		switch {
+		case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+			ct, disposition = "application/json", "inline"
+		case strings.HasPrefix(mt, "text/"):
+			ct, disposition = "text/plain; charset=utf-8", "inline"
+		default:
+			ct = "application/octet-stream"
+		}
+	}
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
 	h := w.Header()
-	h.Set("Content-Type", d.MediaType)
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.Name}))
+	h.Set("Content-Type", ct)
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": f.Name}))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.FormatInt(d.Size, 10))
-	if raw, err := hex.DecodeString(d.SHA256); err == nil {
+	h.Set("Cache-Control", "private, no-store")
+	if raw, err := hex.DecodeString(f.SHA256); err == nil && len(raw) == 32 {
 		h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(raw)+":")
+		h.Set("ETag", `"`+f.SHA256+`"`)
+	}
+	if f.Size >= 0 {
+		h.Set("Content-Length", strconv.FormatInt(f.Size, 10))
 	}
 	w.WriteHeader(http.StatusOK)
-	_, _ = io.Copy(w, d.Body)
+	_, _ = io.Copy(w, f.Body)
+}
+
+// ObservationFile is the stored body of an observation (a raw API response,
+// a command's output), shown inline when it is JSON or text.
+func ObservationFile(ob model.Observation, body io.ReadCloser) File {
+	ext := ".bin"
+	switch {
+	case strings.Contains(ob.ContentType, "json"):
+		ext = ".json"
+	case strings.HasPrefix(ob.ContentType, "text/"):
+		ext = ".txt"
+	}
+	return File{Name: "observation-" + strconv.FormatInt(ob.ID, 10) + ext, MediaType: ob.ContentType, Size: ob.Size,
+		SHA256: ob.SHA256, Body: body, Inline: true}
 }
 
 // UploadedFileName is the file name exactly as the client sent it. Go's
@@ -226,57 +264,4 @@ func UploadedFileName(fh *multipart.FileHeader) string {
 		return params["filename"]
 	}
 	return fh.Filename
-}
-
-// Raw is a response streamed as it is stored (a raw observation body)
-// rather than encoded as JSON. The handler that returns it gives up Body.
-type Raw struct {
-	ContentType string
-	Size        int64
-	SHA256      string
-	Filename    string
-	Body        io.ReadCloser
-}
-
-// WriteRaw streams a stored body safely: only JSON and plain text are shown
-// inline (as application/json or text/plain, whatever the origin claimed),
-// anything else downloads as application/octet-stream, and the response
-// may run no script (CSP sandbox).
-func WriteRaw(w http.ResponseWriter, raw Raw) {
-	defer raw.Body.Close()
-	mt, _, _ := mime.ParseMediaType(raw.ContentType)
-	ct, disposition := "application/octet-stream", "attachment"
-	switch {
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		ct, disposition = "application/json", "inline"
-	case strings.HasPrefix(mt, "text/"):
-		ct, disposition = "text/plain; charset=utf-8", "inline"
-	}
-	h := w.Header()
-	h.Set("Content-Type", ct)
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": raw.Filename}))
-	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
-	h.Set("Cache-Control", "private, max-age=3600")
-	if raw.SHA256 != "" {
-		h.Set("X-Content-SHA256", raw.SHA256)
-		h.Set("ETag", `"`+raw.SHA256+`"`)
-	}
-	if raw.Size >= 0 {
-		h.Set("Content-Length", strconv.FormatInt(raw.Size, 10))
-	}
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.Copy(w, raw.Body)
-}
-
-// RawObservation is the raw response of an observation's stored body.
-func RawObservation(ob model.Observation, body io.ReadCloser) Raw {
-	ext := ".bin"
-	switch {
-	case strings.Contains(ob.ContentType, "json"):
-		ext = ".json"
-	case strings.HasPrefix(ob.ContentType, "text/"):
-		ext = ".txt"
-	}
-	return Raw{ContentType: ob.ContentType, Size: ob.Size, SHA256: ob.SHA256, Body: body,
-		Filename: "observation-" + strconv.FormatInt(ob.ID, 10) + ext}
 }

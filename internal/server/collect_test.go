@@ -170,7 +170,7 @@ func TestIntegrationsAPI(t *testing.T) {
 	status, raw, hdr := apiCall(t, f, model.RoleViewer, "GET", m[1], "")
 	seen.WriteString(raw)
 	if status != 200 || hdr.Get("Content-Type") != "application/json" || !strings.Contains(hdr.Get("Content-Security-Policy"), "sandbox") ||
-		!strings.Contains(raw, `"note":"listed for Bearer [redacted]"`) || len(hdr.Get("X-Content-SHA256")) != 64 {
+		!strings.Contains(raw, `"note":"listed for Bearer [redacted]"`) || len(hdr.Get("ETag")) != 66 || !strings.HasPrefix(hdr.Get("Repr-Digest"), "sha-256=:") {
 		t.Fatalf("raw body: %d %v %s", status, hdr, raw)
 	}
 	call(model.RoleViewer, "GET", "/api/v1/observations/999999/body", "", 404)

@@ -60,10 +60,8 @@ func (s *Server) apiRoute(rt Route) http.Handler {
 			return
 		}
 		switch v := v.(type) {
-		case httpx.Download:
-			httpx.WriteDownload(w, v)
-		case httpx.Raw:
-			httpx.WriteRaw(w, v)
+		case httpx.File:
+			httpx.WriteFile(w, v)
 		case httpx.NoContent:
 			w.WriteHeader(http.StatusNoContent)
 		case httpx.Created:

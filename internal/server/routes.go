@@ -33,10 +33,8 @@ type Route struct {
 	Status        int
 
 	// Upload routes accept a body up to the upload limit (multipart with a
-	// file); Download routes answer with a file (httpx.Download).
-	Upload, Download bool
-	// Raw marks an API route that streams a stored body instead of JSON.
-	Raw bool
+	// file); File routes answer with stored content (httpx.File), not JSON.
+	Upload, File bool
 }
 
 // table lists every route of the server, pages first, then the API.
@@ -174,7 +172,7 @@ func (s *Server) table() []Route {
 		{Method: put, Path: "/api/v1/evidence/retention", Perm: manage, API: a.SetRetention, Summary: "Change the retention policy (releasing the legal hold applies it at once)", Body: api.RetentionUpdate{}, Returns: api.RetentionResult{}},
 		{Method: get, Path: "/api/v1/evidence/{id}", Perm: view, API: a.GetEvidence, Summary: "An item with its versions, ledger entries with inclusion proofs, and verification state", Returns: evidence.Detail{}},
 		{Method: post, Path: "/api/v1/evidence/{id}/versions", Perm: edit, API: a.AddEvidenceVersion, Summary: "Add a version that supersedes the current one (both remain)", Body: api.EvidenceCreate{}, Returns: model.EvidenceItem{}, Status: 201, Upload: true},
-		{Method: get, Path: "/api/v1/evidence/{id}/file", Perm: view, API: a.DownloadEvidence, Summary: "Download a version's stored file (?version=N; default the current)", Download: true},
+		{Method: get, Path: "/api/v1/evidence/{id}/file", Perm: view, API: a.DownloadEvidence, Summary: "Download a version's stored file (?version=N; default the current)", File: true},
 		{Method: put, Path: "/api/v1/evidence/{id}/hold", Perm: manage, API: a.HoldEvidence, Summary: "Put an item on legal hold", Returns: api.HoldResult{}},
 		{Method: del, Path: "/api/v1/evidence/{id}/hold", Perm: manage, API: a.ReleaseEvidence, Summary: "Release an item's legal hold (the retention policy then applies)", Returns: api.HoldResult{}},
 		{Method: get, Path: "/api/v1/ledger/verify", Perm: view, API: a.VerifyLedger, Summary: "Verify the organization's ledger, checkpoints, evidence rows and stored files", Returns: evidence.Report{}},
@@ -198,7 +196,7 @@ func (s *Server) table() []Route {
 		{Method: get, Path: "/api/v1/resources", Perm: view, API: a.ListResources, Summary: "List resources (?type=, ?integration=NAME, ?status=present|removed|all, ?q=, ?limit= up to 1000, ?offset=)", Returns: collect.ResourcePage{}},
 		{Method: get, Path: "/api/v1/resources/{id}", Perm: view, API: a.GetResource, Summary: "Read a resource with its versions and the observations behind each", Returns: collect.ResourceDetail{}},
 		{Method: get, Path: "/api/v1/observations/{id}", Perm: view, API: a.GetObservation, Summary: "Read an observation (one recorded call)", Returns: collect.ObservationView{}},
-		{Method: get, Path: "/api/v1/observations/{id}/body", Perm: view, API: a.GetObservationBody, Summary: "Download an observation's raw body as stored (secret values replaced)", Raw: true},
+		{Method: get, Path: "/api/v1/observations/{id}/body", Perm: view, API: a.GetObservationBody, Summary: "Download an observation's raw body as stored (secret values replaced)", File: true},
 	}
 }
 
@@ -249,7 +247,7 @@ func apiOperations(routes []Route) []api.Operation {
 			continue
 		}
 		ops = append(ops, api.Operation{Method: rt.Method, Path: rt.Path, Summary: rt.Summary, Permission: rt.Perm,
-			Body: rt.Body, Returns: rt.Returns, Status: rt.Status, Upload: rt.Upload, Download: rt.Download, Raw: rt.Raw})
+			Body: rt.Body, Returns: rt.Returns, Status: rt.Status, Upload: rt.Upload, File: rt.File})
 	}
 	return ops
 }

@@ -206,7 +206,7 @@ func (h *Handlers) EvidenceDownload(w http.ResponseWriter, r *http.Request, p mo
 	if err != nil {
 		return err
 	}
-	httpx.WriteDownload(w, httpx.Download{Name: f.Name, MediaType: f.Version.MediaType, Size: f.Version.Size, SHA256: f.Version.SHA256, Body: f.Body})
+	httpx.WriteFile(w, httpx.File{Name: f.Name, MediaType: f.Version.MediaType, Size: f.Version.Size, SHA256: f.Version.SHA256, Body: f.Body})
 	return nil
 }
 
@@ -266,7 +266,7 @@ func (h *Handlers) SigningKey(w http.ResponseWriter, r *http.Request, p model.Pr
 // SigningKeyPEM downloads the public key.
 func (h *Handlers) SigningKeyPEM(w http.ResponseWriter, r *http.Request, p model.Principal) error {
 	k := keyView(h.Ledger.PublicKey(), h.Ledger.InstallationID())
-	httpx.WriteDownload(w, httpx.Download{Name: "assure-ledger-" + k.ID[:16] + ".pem", MediaType: "application/x-pem-file",
+	httpx.WriteFile(w, httpx.File{Name: "assure-ledger-" + k.ID[:16] + ".pem", MediaType: "application/x-pem-file",
 		Size: int64(len(k.PEM)), Body: io.NopCloser(strings.NewReader(k.PEM))})
 	return nil
 }

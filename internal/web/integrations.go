@@ -352,7 +352,7 @@ func (h *Handlers) ObservationBody(w http.ResponseWriter, r *http.Request, p mod
 	if err != nil {
 		return err
 	}
-	httpx.WriteRaw(w, httpx.RawObservation(ob, rc))
+	httpx.WriteFile(w, httpx.ObservationFile(ob, rc))
 	return nil
 }
 
