@@ -41,13 +41,14 @@ var layers = map[string]int{
 
 	// Connectors: the contract (30), test helper (31), one package per
 	// connector (32), the built-in list (33).
-	"internal/connector":               30,
-	"internal/connector/connectortest": 31,
-	"internal/connector/awstypes":      31, // AWS resource types shared by terraform and aws
-	"internal/connector/terraform":     32,
-	"internal/connector/postgres":      32,
-	"internal/connector/host":          32,
-	"internal/connector/builtin":       33,
+	"internal/connector":                 30,
+	"internal/connector/connectortest":   31,
+	"internal/connector/awstypes":        31, // AWS resource types shared by terraform and aws
+	"internal/connector/terraform":       32,
+	"internal/connector/postgres":        32,
+	"internal/connector/host":            32,
+	"internal/connector/googleworkspace": 32,
+	"internal/connector/builtin":         33,
 
 	// Collection: runs connectors, stores resources and provenance.
 	"internal/collect": 34,

@@ -90,20 +90,22 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // connector and configuration do not say.
 const DefaultRateLimit = 10
 
-// callRecorder stores one observed HTTP attempt and returns its reference.
-type callRecorder func(ctx context.Context, o connector.Observation, body []byte, errText string) (connector.CallRef, error)
+// callRecorder stores one observed HTTP attempt and returns its reference;
+// redacted says the body was already changed to leave a secret out.
+type callRecorder func(ctx context.Context, o connector.Observation, body []byte, errText string, redacted bool) (connector.CallRef, error)
 
 // disciplined is the transport under every connector's client.
 type disciplined struct {
 	opts     HTTPOptions
 	limiter  *rate.Limiter
 	throttle connector.ThrottleFunc
+	redact   func(req *http.Request, body []byte) []byte
 	record   callRecorder
 	now      func() time.Time
 }
 
 // newHTTPClient builds the client a connector gets from Runtime.HTTPClient.
-func newHTTPClient(opts HTTPOptions, rps float64, throttle connector.ThrottleFunc, now func() time.Time, rec callRecorder) *http.Client {
+func newHTTPClient(opts HTTPOptions, rps float64, policy connector.HTTPPolicy, now func() time.Time, rec callRecorder) *http.Client {
 	opts = opts.withDefaults()
 	if rps <= 0 {
 		rps = DefaultRateLimit
@@ -112,7 +114,8 @@ func newHTTPClient(opts HTTPOptions, rps float64, throttle connector.ThrottleFun
 	if burst < 1 {
 		burst = 1
 	}
-	t := &disciplined{opts: opts, limiter: rate.NewLimiter(rate.Limit(rps), burst), throttle: throttle, record: rec, now: now}
+	t := &disciplined{opts: opts, limiter: rate.NewLimiter(rate.Limit(rps), burst), throttle: policy.Throttle,
+		redact: policy.Redact, record: rec, now: now}
 	return &http.Client{
 		Transport: t,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -197,13 +200,19 @@ func (t *disciplined) attempt(ctx context.Context, req *http.Request, n int) (*h
 	o := connector.Observation{Method: req.Method, Host: req.URL.Host, Path: req.URL.Path, StartedAt: start, Duration: t.now().Sub(start)}
 	if err != nil {
 		if ctx.Err() == nil {
-			_, _ = t.record(ctx, o, nil, err.Error())
+			_, _ = t.record(ctx, o, nil, err.Error(), false)
 		}
 		return nil, err
 	}
 	o.Status = resp.StatusCode
 	o.ContentType = resp.Header.Get("Content-Type")
-	if ref, rerr := t.record(ctx, o, body, ""); rerr != nil {
+	stored, redacted := body, false
+	if t.redact != nil && len(body) > 0 {
+		if r := t.redact(req, body); !bytes.Equal(r, body) {
+			stored, redacted = r, true
+		}
+	}
+	if ref, rerr := t.record(ctx, o, stored, "", redacted); rerr != nil {
 		return nil, rerr // provenance is not optional: a call that cannot be recorded is not used
 	} else {
 		connector.Note(ctx, ref)
@@ -239,6 +248,12 @@ func (t *disciplined) decide(resp *http.Response, attempt int) (time.Duration, b
 	now := t.now()
 	if t.throttle != nil {
 		if until, ok := t.throttle(resp, now); ok {
+			if until.IsZero() { // no reset time given: back off as for a 429
+				if d, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok {
+					return d, true, fmt.Sprintf("the API is throttling and asks to retry after %s (Retry-After)", d.Round(time.Second))
+				}
+				return t.backoff(attempt), true, fmt.Sprintf("the API is throttling (%d)", resp.StatusCode)
+			}
 			return until.Sub(now) + time.Second, true, fmt.Sprintf("the API's quota is used up until %s", until.UTC().Format(time.RFC3339))
 		}
 	}

@@ -43,17 +43,7 @@ func newRuntime(s *Service, reg connector.Registration, rateLimit float64, secre
 	if rateLimit <= 0 {
 		rateLimit = reg.HTTP.RateLimit
 	}
-	record := rt.record
-	if scrub := reg.HTTP.Scrub; scrub != nil {
-		record = func(ctx context.Context, o connector.Observation, body []byte, errText string) (connector.CallRef, error) {
-			if body == nil {
-				return rt.record(ctx, o, nil, errText)
-			}
-			clean := scrub(o, body)
-			return rt.store(ctx, o, clean, errText, !bytes.Equal(clean, body))
-		}
-	}
-	rt.client = newHTTPClient(s.opts.HTTP, rateLimit, reg.HTTP.Throttle, s.now, record)
+	rt.client = newHTTPClient(s.opts.HTTP, rateLimit, reg.HTTP, s.now, rt.record)
 	return rt
 }
 
@@ -75,7 +65,7 @@ func (r *runtime) currentListing() string {
 
 // Record implements connector.Runtime for non-HTTP observations.
 func (r *runtime) Record(ctx context.Context, o connector.Observation, body []byte) (connector.CallRef, error) {
-	ref, err := r.record(ctx, o, body, "")
+	ref, err := r.record(ctx, o, body, "", false)
 	if err != nil {
 		return ref, err
 	}
@@ -85,16 +75,11 @@ func (r *runtime) Record(ctx context.Context, o connector.Observation, body []by
 
 // record stores one observation: the path without its query string, and
 // every secret value replaced in the path, the host, the error and the body.
-func (r *runtime) record(ctx context.Context, o connector.Observation, body []byte, errText string) (connector.CallRef, error) {
-	return r.store(ctx, o, body, errText, false)
-}
-
-// store records an observation; scrubbed says the connector's Scrub already
-// removed secrets from body.
-func (r *runtime) store(ctx context.Context, o connector.Observation, body []byte, errText string, scrubbed bool) (connector.CallRef, error) {
+// preRedacted says the body was already changed (HTTPPolicy.Redact).
+func (r *runtime) record(ctx context.Context, o connector.Observation, body []byte, errText string, preRedacted bool) (connector.CallRef, error) {
 	r.calls.Add(1)
 	stored, redacted := r.redact.bytes(body)
-	redacted = redacted || scrubbed
+	redacted = redacted || preRedacted
 	ct := o.ContentType
 	if ct == "" && len(stored) > 0 {
 		ct = http.DetectContentType(stored)

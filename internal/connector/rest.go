@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -29,17 +30,38 @@ type HTTPPolicy struct {
 	// and Retry-After, which the client always honours), so the client waits
 	// it out within its bound instead of failing.
 	Throttle ThrottleFunc
-	// Scrub, when set, rewrites a response body before it is stored as
-	// provenance, to remove secrets only the connector can recognize (a
-	// Terraform state's sensitive values). The connector itself still
-	// receives the full body. The integration's own credentials are always
-	// removed by the runtime; Scrub is for secrets inside the data.
-	Scrub func(o Observation, body []byte) []byte
+	// Redact returns the copy of a response body to store as provenance,
+	// with the secrets the response itself carries replaced (an OAuth token
+	// endpoint's access_token, which is no configured value the runtime
+	// could know); nil stores bodies as received. The connector always
+	// receives the body as received, and the integration's own secret values
+	// are replaced in any case. It returns a new slice and leaves body as it
+	// is. See RedactJSONFields.
+	Redact func(req *http.Request, body []byte) []byte
 }
 
 // ThrottleFunc inspects a response and says whether the provider is
-// throttling and until when.
+// throttling and until when. A zero until means the provider gives no
+// reset time and asks clients to back off (Google's rateLimitExceeded): the
+// client then waits as for a 429 without Retry-After, with exponential
+// back-off and jitter, within its bounded attempts. The response body may be
+// read; it must then be put back (resp.Body) for the caller.
 type ThrottleFunc func(resp *http.Response, now time.Time) (until time.Time, throttled bool)
+
+// RedactJSONFields returns an HTTPPolicy.Redact that replaces the string
+// value of every JSON member with one of the names, at any depth, by
+// "[redacted]", leaving the rest of the body byte for byte: for token
+// endpoints, RedactJSONFields("access_token", "id_token", "refresh_token").
+func RedactJSONFields(names ...string) func(req *http.Request, body []byte) []byte {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = regexp.QuoteMeta(n)
+	}
+	re := regexp.MustCompile(`("(?:` + strings.Join(quoted, "|") + `)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+	return func(_ *http.Request, body []byte) []byte {
+		return re.ReplaceAll(body, []byte(`${1}"[redacted]"`))
+	}
+}
 
 // RateLimitReset recognizes the common "quota used up" headers: a remaining
 // count of 0 plus a reset time in Unix seconds. GitHub uses

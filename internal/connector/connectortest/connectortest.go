@@ -22,6 +22,10 @@ import (
 type Runtime struct {
 	Clock func() time.Time
 	HTTP  *http.Client // the transport under the recorder; http.DefaultTransport when nil
+	// Redact changes a response body before it is recorded, as the real
+	// runtime does with the connector's HTTPPolicy.Redact; List sets it from
+	// the registration when it is nil.
+	Redact func(req *http.Request, body []byte) []byte
 
 	mu    sync.Mutex
 	calls []Call
@@ -88,6 +92,9 @@ func (t *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if t.rt.Redact != nil && len(body) > 0 {
+		body = t.rt.Redact(req, body)
+	}
 	_, _ = t.rt.Record(req.Context(), connector.Observation{
 		Method: req.Method, Host: req.URL.Host, Path: req.URL.Path, Status: resp.StatusCode,
 		StartedAt: start, Duration: t.rt.Clock().Sub(start),
@@ -138,6 +145,9 @@ func (e *Emitter) ByID(t testing.TB, id string) connector.Resource {
 func List(t testing.TB, reg connector.Registration, cfg connector.Config, rt *Runtime, typeName string) (*Emitter, error) {
 	t.Helper()
 	ctx := context.Background()
+	if rt.Redact == nil {
+		rt.Redact = reg.HTTP.Redact
+	}
 	conn, err := reg.Open(ctx, cfg, rt)
 	if err != nil {
 		t.Fatalf("open %s: %v", reg.ID, err)

@@ -37,7 +37,7 @@ func Registration() connector.Registration {
 	return connector.Registration{
 		// A state fetched over HTTP is stored as provenance without its
 		// sensitive values, like a state read from a file.
-		HTTP:     connector.HTTPPolicy{Scrub: func(_ connector.Observation, body []byte) []byte { return RedactState(body) }},
+		HTTP:     connector.HTTPPolicy{Redact: func(_ *http.Request, body []byte) []byte { return RedactState(body) }},
 		ID:       "terraform",
 		Name:     "Terraform state",
 		Category: connector.CategoryInfrastructure,
