@@ -454,6 +454,16 @@ func TestBranchProtection(t *testing.T) {
 	if n := r.count("GET", "/repos/acme-corp/api/rulesets/101"); n != 1 {
 		t.Errorf("the organization ruleset was read %d times, want once", n)
 	}
+
+	// A server without rulesets (Enterprise Server before 3.11) answers 404
+	// to the rules of a branch: classic protection alone decides.
+	r.set(route{method: "GET", path: "/repos/acme-corp/legacy/rules/branches/master", status: http.StatusNotFound, file: "not_found.json"})
+	em = mustList(t, tokenConfig(r), connectortest.NewRuntime(now), "github.branch_protection")
+	legacy = attrs(t, em, "3003:master")
+	if legacy["protected"] != false || legacy["allow_deletions"] != true || legacy["enforce_admins"] != false ||
+		!strings.Contains(source(legacy, "rules"), "the server has no rulesets") || em.Failed["acme-corp/legacy"] != nil {
+		t.Errorf("legacy without rulesets: %v", legacy)
+	}
 }
 
 func TestPullRequests(t *testing.T) {

@@ -260,6 +260,12 @@ func listBranchProtection(ctx context.Context, c *conn, out connector.Emitter) e
 			return c.explain(err, "read the classic branch protection of "+full+" "+branch)
 		}
 		rules, err := c.branchRules(tctx, r.GetName(), branch)
+		rulesSrc := "GET /repos/{owner}/{repo}/rules/branches/{branch}"
+		if status(err) == http.StatusNotFound {
+			// The branch need not exist for this endpoint: a 404 is a server
+			// without rulesets (GitHub Enterprise Server before 3.11).
+			rules, err, rulesSrc = nil, nil, rulesSrc+": 404, the server has no rulesets"
+		}
 		if err != nil {
 			if scopeError(err) {
 				out.FailScope(full, c.explain(err, "read the ruleset rules of "+full+" "+branch))
@@ -289,7 +295,7 @@ func listBranchProtection(ctx context.Context, c *conn, out connector.Emitter) e
 		f.Set("branch", branch, "default_branch of GET /orgs/{org}/repos")
 		f.Set("archived", r.GetArchived(), "")
 		f.Set("classic", cv.attrs(), classicSrc)
-		f.Set("rules", ruleAttrs(rules), "GET /repos/{owner}/{repo}/rules/branches/{branch}")
+		f.Set("rules", ruleAttrs(rules), rulesSrc)
 		setAttrs, hidden := rulesetAttrs(ids, sets)
 		f.Set("rulesets", setAttrs, "GET /repos/{owner}/{repo}/rulesets/{id}")
 		effective(f, cv, rules, ids, sets)

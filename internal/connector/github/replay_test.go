@@ -258,6 +258,8 @@ func defaultRoutes() []route {
 		{method: "GET", path: repo("api") + "/vulnerability-alerts", status: http.StatusNoContent},
 		{method: "GET", path: repo("web") + "/vulnerability-alerts", status: http.StatusNotFound, file: "not_found.json"},
 		{method: "GET", path: repo("legacy") + "/vulnerability-alerts", status: http.StatusNotFound, file: "not_found.json"},
+		{method: "GET", path: repo("infra") + "/vulnerability-alerts", status: http.StatusForbidden, file: "integration_forbidden.json",
+			header: map[string]string{"X-Accepted-GitHub-Permissions": "administration=read"}},
 		{method: "GET", path: repo("api") + "/branches/main/protection", file: "protection_api.json"},
 		{method: "GET", path: repo("web") + "/branches/main/protection", status: http.StatusNotFound, file: "branch_not_protected.json"},
 		{method: "GET", path: repo("legacy") + "/branches/master/protection", status: http.StatusNotFound, file: "branch_not_protected.json"},

@@ -116,10 +116,11 @@ func securityFacts(f *connector.Facts, r *gh.Repository) {
 // vulnerabilityAlerts asks whether Dependabot alerts are on. GitHub answers
 // 204 (on) or 404 (off) to repository administrators; the repository list
 // says whether a token's user is one, so a non-admin is not asked (its 404
-// would read as "off").
+// would read as "off"). An app is asked: its Administration permission is
+// what counts.
 func (c *conn) vulnerabilityAlerts(ctx context.Context, f *connector.Facts, r *gh.Repository) error {
 	const src = "GET /repos/{owner}/{repo}/vulnerability-alerts"
-	if p := r.Permissions; p != nil && p.Admin != nil && !*p.Admin {
+	if p := r.Permissions; c.s.app == nil && p != nil && p.Admin != nil && !*p.Admin {
 		f.Unknown("dependabot_alerts_enabled", "only repository administrators may ask whether Dependabot alerts are on, "+
 			"and the credentials' user is not an administrator of "+r.GetFullName())
 		return nil
