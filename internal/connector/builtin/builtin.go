@@ -6,6 +6,7 @@ package builtin
 
 import (
 	"github.com/assurehq/assure/internal/connector"
+	"github.com/assurehq/assure/internal/connector/github"
 	"github.com/assurehq/assure/internal/connector/googleworkspace"
 	"github.com/assurehq/assure/internal/connector/host"
 	"github.com/assurehq/assure/internal/connector/postgres"
@@ -20,6 +21,7 @@ func Registrations() []connector.Registration {
 		terraform.Registration(),
 		postgres.Registration(),
 		googleworkspace.Registration(),
+		github.Registration(),
 	}
 }
 
