@@ -73,11 +73,14 @@ func (r *runtime) Record(ctx context.Context, o connector.Observation, body []by
 	return ref, nil
 }
 
-// record stores one observation: the path without its query string, and
+// record stores one observation: the path without its query string, the
+// body through the connector's body filter (connector.WithBodyFilter), and
 // every secret value replaced in the path, the host, the error and the body.
 func (r *runtime) record(ctx context.Context, o connector.Observation, body []byte, errText string) (connector.CallRef, error) {
 	r.calls.Add(1)
+	body, filtered := connector.FilterBody(ctx, body)
 	stored, redacted := r.redact.bytes(body)
+	redacted = redacted || filtered
 	ct := o.ContentType
 	if ct == "" && len(stored) > 0 {
 		ct = http.DetectContentType(stored)

@@ -47,6 +47,7 @@ func (r *Runtime) Log() *slog.Logger { return slog.New(slog.NewTextHandler(io.Di
 
 // Record implements connector.Runtime.
 func (r *Runtime) Record(ctx context.Context, o connector.Observation, body []byte) (connector.CallRef, error) {
+	body, _ = connector.FilterBody(ctx, body)
 	r.mu.Lock()
 	ref := connector.CallRef{ID: int64(len(r.calls) + 1)}
 	r.calls = append(r.calls, Call{Ref: ref, Observation: o, Body: append([]byte(nil), body...)})
