@@ -106,7 +106,6 @@ type client struct {
 	rt   connector.Runtime
 	http *http.Client // the Runtime's client under the pacer
 	base string       // scheme://host of the org
-	host string
 	auth authenticator
 
 	maxLookups  int
@@ -130,7 +129,7 @@ func open(_ context.Context, cfg connector.Config, rt connector.Runtime) (connec
 	if err != nil {
 		return nil, err
 	}
-	c := &client{rt: rt, base: base.Scheme + "://" + base.Host, host: base.Host}
+	c := &client{rt: rt, base: base.Scheme + "://" + base.Host}
 	if c.maxLookups, err = cfg.Int("max_user_lookups", defaultMaxUserLookups); err != nil {
 		return nil, err
 	}
