@@ -9,6 +9,7 @@ import (
 	"github.com/assurehq/assure/internal/connector/github"
 	"github.com/assurehq/assure/internal/connector/googleworkspace"
 	"github.com/assurehq/assure/internal/connector/host"
+	"github.com/assurehq/assure/internal/connector/okta"
 	"github.com/assurehq/assure/internal/connector/postgres"
 	"github.com/assurehq/assure/internal/connector/terraform"
 )
@@ -22,6 +23,7 @@ func Registrations() []connector.Registration {
 		postgres.Registration(),
 		googleworkspace.Registration(),
 		github.Registration(),
+		okta.Registration(),
 	}
 }
 
