@@ -1,7 +1,6 @@
 package github
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -13,7 +12,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -113,10 +111,6 @@ const refreshBefore = 5 * time.Minute
 type appTokens struct {
 	s  *settings
 	rt connector.Runtime
-	// exchange is the client of the token exchange: not the Runtime's, whose
-	// recorder would store the token in the response body (the exchange is
-	// recorded by hand, token replaced). Tests may replace it.
-	exchange *http.Client
 
 	mu      sync.Mutex
 	current string
@@ -124,12 +118,7 @@ type appTokens struct {
 }
 
 func newAppTokens(s *settings, rt connector.Runtime) *appTokens {
-	return &appTokens{s: s, rt: rt, exchange: &http.Client{
-		Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return errors.New("refusing a redirect of the token exchange: the JWT would follow it")
-		},
-	}}
+	return &appTokens{s: s, rt: rt}
 }
 
 // token returns a valid installation token.
@@ -158,101 +147,59 @@ func (t *appTokens) jwtHeader() (http.Header, error) {
 		"X-Github-Api-Version": {"2022-11-28"}}, nil
 }
 
-// create exchanges a fresh JWT for an installation token, retrying a
-// server error or throttling twice, and records the exchange with the token
-// replaced by [redacted].
+// create exchanges a fresh JWT for an installation token through the
+// Runtime's client, which retries server errors and throttling within its
+// bounds and records the exchange; the registration's Redact keeps the token
+// out of the stored answer.
 func (t *appTokens) create(ctx context.Context) (string, time.Time, error) {
 	u := t.s.apiURL.JoinPath("app", "installations", strconv.FormatInt(t.s.app.installationID, 10), "access_tokens")
-	var lastErr error
-	for attempt := 1; attempt <= 3; attempt++ {
-		hdr, err := t.jwtHeader()
-		if err != nil {
-			return "", time.Time{}, err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
-		if err != nil {
-			return "", time.Time{}, err
-		}
-		req.Header = hdr
-		start := t.rt.Now()
-		resp, err := t.exchange.Do(req)
-		if err != nil {
-			lastErr = fmt.Errorf("cannot get an installation token: POST %s%s: %w", u.Host, u.Path, unwrapURL(err))
-			if ctx.Err() != nil {
-				return "", time.Time{}, ctx.Err()
-			}
-			continue
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		if err != nil {
-			lastErr = fmt.Errorf("cannot read the installation token: %w", err)
-			continue
-		}
-		var out struct {
-			Token     string    `json:"token"`
-			ExpiresAt time.Time `json:"expires_at"`
-			Message   string    `json:"message"`
-		}
-		_ = json.Unmarshal(body, &out)
-		stored := body
-		if out.Token != "" {
-			stored = bytes.ReplaceAll(body, []byte(out.Token), []byte("[redacted]"))
-		}
-		if _, err := t.rt.Record(ctx, connector.Observation{Method: http.MethodPost, Host: u.Host, Path: u.Path, Status: resp.StatusCode,
-			StartedAt: start, Duration: t.rt.Now().Sub(start), ContentType: resp.Header.Get("Content-Type")}, stored); err != nil {
-			return "", time.Time{}, fmt.Errorf("cannot record the token exchange: %w", err)
-		}
-		switch {
-		case resp.StatusCode == http.StatusCreated && out.Token != "":
-			if out.ExpiresAt.IsZero() {
-				out.ExpiresAt = t.rt.Now().Add(time.Hour)
-			}
-			return out.Token, out.ExpiresAt, nil
-		case resp.StatusCode == http.StatusUnauthorized:
-			return "", time.Time{}, fmt.Errorf("GitHub refused the app's JWT (401 %s): check app_id and that private_key is this app's key "+
-				"(and that this machine's clock is right)", out.Message)
-		case resp.StatusCode == http.StatusNotFound:
-			return "", time.Time{}, fmt.Errorf("installation %d of app %s was not found (404): check installation_id "+
-				"(the number at the end of the installation's settings URL) and that the app is installed", t.s.app.installationID, t.s.app.issuer)
-		case resp.StatusCode == http.StatusForbidden && !throttledBody(body) && resp.Header.Get("Retry-After") == "":
-			return "", time.Time{}, fmt.Errorf("GitHub refused an installation token (403 %s): is the installation suspended?", out.Message)
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusForbidden || resp.StatusCode >= 500:
-			lastErr = fmt.Errorf("cannot get an installation token: POST %s%s answered %d %s", u.Host, u.Path, resp.StatusCode, out.Message)
-			if wait := retryWait(resp, attempt, t.rt.Now()); wait > 0 {
-				if err := sleep(ctx, wait); err != nil {
-					return "", time.Time{}, err
-				}
-			}
-			continue
-		default:
-			return "", time.Time{}, fmt.Errorf("cannot get an installation token: POST %s%s answered %d %s", u.Host, u.Path, resp.StatusCode, out.Message)
-		}
+	hdr, err := t.jwtHeader()
+	if err != nil {
+		return "", time.Time{}, err
 	}
-	return "", time.Time{}, lastErr
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	req.Header = hdr
+	resp, body, err := connector.Do(t.rt.HTTPClient(), req)
+	if resp == nil {
+		return "", time.Time{}, fmt.Errorf("cannot get an installation token: %w", err)
+	}
+	var out struct {
+		Token     string    `json:"token"`
+		ExpiresAt time.Time `json:"expires_at"`
+		Message   string    `json:"message"`
+	}
+	_ = json.Unmarshal(body, &out)
+	switch {
+	case resp.StatusCode == http.StatusCreated && out.Token != "":
+		if out.ExpiresAt.IsZero() {
+			out.ExpiresAt = t.rt.Now().Add(time.Hour)
+		}
+		return out.Token, out.ExpiresAt, nil
+	case resp.StatusCode == http.StatusUnauthorized:
+		return "", time.Time{}, fmt.Errorf("GitHub refused the app's JWT (401 %s): check app_id and that private_key is this app's key "+
+			"(and that this machine's clock is right)", out.Message)
+	case resp.StatusCode == http.StatusNotFound:
+		return "", time.Time{}, fmt.Errorf("installation %d of app %s was not found (404): check installation_id "+
+			"(the number at the end of the installation's settings URL) and that the app is installed", t.s.app.installationID, t.s.app.issuer)
+	case resp.StatusCode == http.StatusForbidden && !throttledBody(body) && resp.Header.Get("Retry-After") == "":
+		return "", time.Time{}, fmt.Errorf("GitHub refused an installation token (403 %s): is the installation suspended?", out.Message)
+	}
+	return "", time.Time{}, fmt.Errorf("cannot get an installation token: POST %s%s answered %d %s", u.Host, u.Path, resp.StatusCode, out.Message)
 }
 
-// retryWait is how long to wait before retrying the token exchange: the
-// Retry-After GitHub asks for, up to 30 seconds, else 1 s then 2 s.
-func retryWait(resp *http.Response, attempt int, now time.Time) time.Duration {
-	if until, ok := Throttle(resp, now); ok {
-		if d := until.Sub(now); d > 0 && d <= 30*time.Second {
-			return d
-		}
+// redactAnswer keeps the installation token out of the stored answer of
+// the token exchange; the connector still reads it.
+func redactAnswer(req *http.Request, body []byte) []byte {
+	if strings.HasSuffix(req.URL.Path, "/access_tokens") {
+		return installationToken(req, body)
 	}
-	return time.Duration(attempt) * time.Second
+	return body
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+var installationToken = connector.RedactJSONFields("token")
 
 // installation is what GET /app/installations/{id} says about the app's
 // installation.

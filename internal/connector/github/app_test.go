@@ -82,6 +82,7 @@ func TestGitHubApp(t *testing.T) {
 	r := newAppReplay(t, clk)
 	rt := connectortest.NewRuntime(now)
 	rt.Clock = clk.now
+	rt.Redact = Registration().HTTP.Redact // as the real runtime applies it
 	cn, err := Registration().Open(t.Context(), appConfig(r), rt)
 	if err != nil {
 		t.Fatal(err)

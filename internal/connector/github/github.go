@@ -79,7 +79,7 @@ func Registration() connector.Registration {
 			{Name: "saml_identities", Label: "Read SAML identities", Type: connector.FieldBool, Default: "true",
 				Help: "Read the organization's SAML single sign-on identities (GraphQL; organization owners only) to learn members' corporate emails."},
 		},
-		HTTP: connector.HTTPPolicy{RateLimit: defaultRateLimit, Throttle: Throttle},
+		HTTP: connector.HTTPPolicy{RateLimit: defaultRateLimit, Throttle: Throttle, Redact: redactAnswer},
 		Open: open,
 		Resources: []connector.ResourceType{
 			organizationType(),
