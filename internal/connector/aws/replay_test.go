@@ -49,7 +49,8 @@ const (
 // call is one operation the replay answered.
 type call struct {
 	Service, Region, Operation, Selector string
-	Key                                  string // the access key id that signed the request
+	Key                                  string     // the access key id that signed the request
+	Params                               url.Values // the form of a Query request
 	Status                               int
 }
 
@@ -131,7 +132,7 @@ func (r *replay) serve(w http.ResponseWriter, req *http.Request) {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		c.Operation = form.Get("Action")
+		c.Operation, c.Params = form.Get("Action"), form
 		if v := form.Get("Version"); v != queryVersions[c.Service] {
 			r.t.Errorf("replay: %s %s sent Version %q, want %q", c.Service, c.Operation, v, queryVersions[c.Service])
 		}
