@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assurehq/assure/internal/blob/blobtest"
 	"github.com/assurehq/assure/internal/connector"
 	"github.com/assurehq/assure/internal/connector/awstypes"
 	"github.com/assurehq/assure/internal/connector/connectortest"
@@ -426,14 +427,14 @@ func TestCredentialReportPolling(t *testing.T) {
 		return nil
 	}})
 	var generate atomic.Int32
-	r.hook = func(w http.ResponseWriter, c call) bool {
+	r.setHook(func(w http.ResponseWriter, c call) bool {
 		if c.Operation == "GenerateCredentialReport" && generate.Add(1) <= 2 {
 			body, _ := os.ReadFile("testdata/replay/iam/GenerateCredentialReport@started.xml")
 			writeAWS(w, "iam", 200, body)
 			return true
 		}
 		return false
-	}
+	})
 	em, err := connectortest.List(t, reg, pathStyle(), rt, "aws.iam.credential_report")
 	if err != nil || len(em.Resources) != 5 || waits.Load() != 2 || generate.Load() != 3 {
 		t.Fatalf("err %v, %d rows, %d waits, %d requests", err, len(em.Resources), waits.Load(), generate.Load())
@@ -667,8 +668,10 @@ func TestPerServiceEndpointVariables(t *testing.T) {
 	awsEnv(t, other.URL)
 	t.Setenv("AWS_ENDPOINT_URL_S3", r.URL())
 	t.Setenv("AWS_ENDPOINT_URL_STS", r.URL())
-	rt := connectortest.NewRuntime(now) // the real network stack: no dialing trick
-	em, err := connectortest.List(t, fast(), pathStyle(), rt, "aws.s3.bucket")
+	// The real network stack (no dialing trick) and no configuration at all:
+	// for an endpoint that is an IP address the SDK addresses buckets by path.
+	rt := connectortest.NewRuntime(now)
+	em, err := connectortest.List(t, fast(), connector.Config{}, rt, "aws.s3.bucket")
 	if err != nil || len(em.Resources) != 4 || len(em.Failed) > 0 {
 		t.Fatalf("err %v, %d buckets, failed %v", err, len(em.Resources), em.Failed)
 	}
@@ -706,7 +709,7 @@ func TestProbe(t *testing.T) {
 		t.Fatalf("probe: %v", err)
 	}
 	errorAnswer := func(op, code, msg string, status int) {
-		r.hook = func(w http.ResponseWriter, c call) bool {
+		r.setHook(func(w http.ResponseWriter, c call) bool {
 			if c.Operation != op {
 				return false
 			}
@@ -714,7 +717,7 @@ func TestProbe(t *testing.T) {
 			w.WriteHeader(status)
 			fmt.Fprintf(w, `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>1c5f8b3e-0d9a-4f7e-8b2c-6a1d3e5f7a9b</RequestId></ErrorResponse>`, code, msg)
 			return true
-		}
+		})
 	}
 	tests := []struct {
 		op, code, msg string
@@ -741,7 +744,7 @@ func TestProbe(t *testing.T) {
 			}
 		}
 	}
-	r.hook = nil
+	r.setHook(nil)
 
 	// No credentials anywhere.
 	os.Unsetenv("AWS_ACCESS_KEY_ID")
@@ -935,4 +938,29 @@ func TestDocsListEveryField(t *testing.T) {
 			t.Errorf("docs/connectors/aws.md does not list the config field %s", f.Name)
 		}
 	}
+}
+
+// TestS3CompatibleEndpoint lists buckets from a real S3-compatible server
+// (versitygw in CI) through AWS_ENDPOINT_URL_S3: no code or configuration
+// change but path-style addressing. What the server does not implement is
+// reported unknown with the reason; the rest are values.
+func TestS3CompatibleEndpoint(t *testing.T) {
+	r := newReplay(t) // STS only: who the credentials are
+	r.anyKey = true
+	awsEnv(t, "")
+	loc := blobtest.NewBucket(t, true) // object lock, hence versioning; puts the server's keys in the environment
+	t.Setenv("AWS_ENDPOINT_URL_S3", loc.Endpoint)
+	t.Setenv("AWS_ENDPOINT_URL_STS", r.URL())
+	em, err := connectortest.List(t, fast(), pathStyle(), connectortest.NewRuntime(now), "aws.s3.bucket")
+	if err != nil || len(em.Failed) > 0 {
+		t.Fatalf("err %v, failed %v", err, em.Failed)
+	}
+	a := em.ByID(t, "arn:aws:s3:::"+loc.Bucket).Attributes
+	if err := awstypes.S3Bucket().Check(a); err != nil {
+		t.Error(err)
+	}
+	if a["object_lock_enabled"] != true || a["versioning"].(map[string]any)["enabled"] != true || a["name"] != loc.Bucket {
+		t.Errorf("bucket = %v", a)
+	}
+	t.Logf("unknown on this server: %v", a[awstypes.Unknown])
 }

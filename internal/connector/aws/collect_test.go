@@ -127,13 +127,13 @@ func TestThrottlingThroughTheRuntime(t *testing.T) {
 	t.Run("waited out", func(t *testing.T) {
 		e := newCollectEnv(t)
 		var n atomic.Int32
-		e.replay.hook = func(w http.ResponseWriter, c call) bool {
+		e.replay.setHook(func(w http.ResponseWriter, c call) bool {
 			if c.Operation == "ListUsers" && c.Selector == "" && n.Add(1) <= 2 {
 				throttlingAnswer(w)
 				return true
 			}
 			return false
-		}
+		})
 		rv := e.run(t, nil)
 		l := listingOf(t, rv, "aws.iam.user")
 		if rv.Status != model.RunSucceeded || l.Status != model.RunSucceeded || l.Resources != 4 {
@@ -145,13 +145,13 @@ func TestThrottlingThroughTheRuntime(t *testing.T) {
 	})
 	t.Run("past the bound", func(t *testing.T) {
 		e := newCollectEnv(t)
-		e.replay.hook = func(w http.ResponseWriter, c call) bool {
+		e.replay.setHook(func(w http.ResponseWriter, c call) bool {
 			if c.Operation == "ListUsers" {
 				throttlingAnswer(w)
 				return true
 			}
 			return false
-		}
+		})
 		rv := e.run(t, nil)
 		l := listingOf(t, rv, "aws.iam.user")
 		if rv.Status != model.RunPartial || l.Status != model.RunPartial {
