@@ -50,6 +50,7 @@ var layers = map[string]int{
 	"internal/connector/googleworkspace": 32,
 	"internal/connector/github":          32,
 	"internal/connector/okta":            32,
+	"internal/connector/aws":             32,
 	"internal/connector/builtin":         33,
 
 	// Collection: runs connectors, stores resources and provenance.

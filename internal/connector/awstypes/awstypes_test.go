@@ -12,7 +12,7 @@ import (
 func TestDeclarationsAreWellFormed(t *testing.T) {
 	name := regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
 	types := map[string]bool{}
-	for _, typ := range Types() {
+	for _, typ := range AllTypes() {
 		if types[typ.Name] {
 			t.Errorf("%s declared twice", typ.Name)
 		}
@@ -49,7 +49,7 @@ func TestDeclarationsAreWellFormed(t *testing.T) {
 	list := func(context.Context, connector.Conn, connector.Emitter) error { return nil }
 	reg := connector.Registration{ID: "shared", Name: "Shared", Category: connector.CategoryCloud,
 		Open: func(context.Context, connector.Config, connector.Runtime) (connector.Conn, error) { return nil, nil }}
-	for _, typ := range Types() {
+	for _, typ := range AllTypes() {
 		reg.Resources = append(reg.Resources, typ.With(list))
 	}
 	if err := reg.Validate(); err != nil {

@@ -74,3 +74,55 @@ func EBSVolume() Type {
 		),
 	}
 }
+
+// EBSEncryptionByDefault is aws.ec2.ebs_encryption_by_default: whether new
+// EBS volumes of one Region are encrypted by default
+// (GetEbsEncryptionByDefault, GetEbsDefaultKmsKeyId).
+func EBSEncryptionByDefault() Type {
+	return Type{
+		Name: "aws.ec2.ebs_encryption_by_default",
+		Description: "The Region-wide EBS setting that encrypts every new volume and snapshot copy, and the KMS key it " +
+			"uses. One resource per account and Region.",
+		Fields: fields(
+			fieldAccountID,
+			fieldRegion,
+			connector.Field{Name: "enabled", Type: "bool", Description: "EbsEncryptionByDefault: new volumes are always encrypted."},
+			connector.Field{Name: "kms_key_id", Type: "string", Description: "GetEbsDefaultKmsKeyId KmsKeyId: the default key (alias/aws/ebs unless changed)."},
+			fieldTFAddress,
+		),
+	}
+}
+
+// EBSEncryptionByDefaultID is the external id of one Region's EBS
+// encryption-by-default setting (it has no ARN).
+func EBSEncryptionByDefaultID(accountID, region string) string {
+	return "aws:" + accountID + ":" + region + ":ebs-encryption-by-default"
+}
+
+// VPC is aws.ec2.vpc: a VPC and its flow logs (DescribeVpcs,
+// DescribeFlowLogs).
+func VPC() Type {
+	return Type{
+		Name:        "aws.ec2.vpc",
+		Description: "A VPC and the flow logs that record its network traffic; a VPC without flow logs has an empty list.",
+		Fields: fields(
+			connector.Field{Name: "vpc_id", Type: "string", Description: "VpcId (vpc-…)."},
+			fieldARN,
+			fieldAccountID,
+			fieldRegion,
+			connector.Field{Name: "cidr_block", Type: "string", Description: "CidrBlock: the primary IPv4 range."},
+			connector.Field{Name: "is_default", Type: "bool", Description: "IsDefault: the Region's default VPC."},
+			connector.Field{Name: "state", Type: "string", Description: "State: pending or available."},
+			connector.Field{Name: "flow_logs_enabled", Type: "bool", Description: "Derived: at least one flow log of the VPC is ACTIVE."},
+			connector.Field{Name: "flow_logs", Type: "list", Description: "Flow logs whose resource is the VPC, sorted by id."},
+			connector.Field{Name: "flow_logs.flow_log_id", Type: "string", Description: "FlowLogId (fl-…)."},
+			connector.Field{Name: "flow_logs.flow_log_status", Type: "string", Description: "FlowLogStatus: ACTIVE."},
+			connector.Field{Name: "flow_logs.deliver_logs_status", Type: "string", Description: "DeliverLogsStatus: SUCCESS or FAILED."},
+			connector.Field{Name: "flow_logs.traffic_type", Type: "string", Description: "TrafficType: ACCEPT, REJECT or ALL."},
+			connector.Field{Name: "flow_logs.log_destination_type", Type: "string", Description: "LogDestinationType: cloud-watch-logs, s3 or kinesis-data-firehose."},
+			connector.Field{Name: "flow_logs.log_destination", Type: "string", Description: "LogDestination ARN, or the LogGroupName for CloudWatch Logs."},
+			fieldTags,
+			fieldTFAddress,
+		),
+	}
+}

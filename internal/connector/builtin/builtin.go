@@ -6,6 +6,7 @@ package builtin
 
 import (
 	"github.com/assurehq/assure/internal/connector"
+	"github.com/assurehq/assure/internal/connector/aws"
 	"github.com/assurehq/assure/internal/connector/github"
 	"github.com/assurehq/assure/internal/connector/googleworkspace"
 	"github.com/assurehq/assure/internal/connector/host"
@@ -24,6 +25,7 @@ func Registrations() []connector.Registration {
 		googleworkspace.Registration(),
 		github.Registration(),
 		okta.Registration(),
+		aws.Registration(),
 	}
 }
 
