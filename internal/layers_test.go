@@ -47,6 +47,7 @@ var layers = map[string]int{
 	"internal/connector/terraform":     32,
 	"internal/connector/postgres":      32,
 	"internal/connector/host":          32,
+	"internal/connector/hrcsv":         32, // HR roster CSV → hr.person, hr.roster
 	"internal/connector/builtin":       33,
 
 	// Collection: runs connectors, stores resources and provenance.

@@ -7,6 +7,7 @@ package builtin
 import (
 	"github.com/assurehq/assure/internal/connector"
 	"github.com/assurehq/assure/internal/connector/host"
+	"github.com/assurehq/assure/internal/connector/hrcsv"
 	"github.com/assurehq/assure/internal/connector/postgres"
 	"github.com/assurehq/assure/internal/connector/terraform"
 )
@@ -18,6 +19,7 @@ func Registrations() []connector.Registration {
 		host.Registration(),
 		terraform.Registration(),
 		postgres.Registration(),
+		hrcsv.Registration(),
 	}
 }
 
