@@ -57,6 +57,11 @@ var layers = map[string]int{
 	// connector contract so automated evidence can describe collection runs.
 	"internal/evidence": 36,
 
+	// Tests: definitions, CEL evaluation after each collection, status
+	// intervals, exceptions, control status. Above evidence (freshness) and
+	// collection (resources); the scheduler and notifications build on it.
+	"internal/check": 38,
+
 	// HTTP.
 	"internal/httpx":  60,
 	"internal/web":    61,
