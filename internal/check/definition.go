@@ -363,6 +363,22 @@ func exprLine(node *yaml.Node, exprLine int) int {
 // (outside has()), and the types its lookup() calls name.
 func inspect(a *ast.AST) (paths [][]string, lookups []string, lookupAny bool) {
 	seen := map[string]bool{}
+	// A path compared with null (resource.x == null, resource.x != null) is
+	// handled by the test itself: it is not guarded.
+	for _, e := range ast.MatchDescendants(ast.NavigateAST(a), ast.KindMatcher(ast.CallKind)) {
+		call := e.AsCall()
+		if (call.FunctionName() != "_==_" && call.FunctionName() != "_!=_") || len(call.Args()) != 2 {
+			continue
+		}
+		for i, arg := range call.Args() {
+			other := call.Args()[1-i]
+			if other.Kind() == ast.LiteralKind && other.AsLiteral() == types.NullValue {
+				if path, ok := resourcePath(arg); ok {
+					seen[strings.Join(path, ".")] = true
+				}
+			}
+		}
+	}
 	for _, e := range ast.MatchDescendants(ast.NavigateAST(a), ast.AllMatcher()) {
 		switch e.Kind() {
 		case ast.SelectKind:
