@@ -344,7 +344,9 @@ func (s *Service) Definition(ctx context.Context, p model.Principal, id string) 
 }
 
 // Engine returns the organization's compiled tests (for offline evaluation).
-func (s *Service) Engine(ctx context.Context, orgID int64) (*Engine, error) { return s.engine(ctx, orgID) }
+func (s *Service) Engine(ctx context.Context, orgID int64) (*Engine, error) {
+	return s.engine(ctx, orgID)
+}
 
 func actorName(a model.Actor) string {
 	if a.Email != "" {
@@ -362,4 +364,6 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-func containsFold(s, sub string) bool { return strings.Contains(strings.ToLower(s), strings.ToLower(sub)) }
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}

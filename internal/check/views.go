@@ -339,15 +339,15 @@ type ControlTest struct {
 // ControlStatus is a control's state rolled up from its tests and its
 // evidence (docs/tests.md gives the rules).
 type ControlStatus struct {
-	Key        string               `json:"key"`
-	Title      string               `json:"title"`
-	Nature     model.Nature         `json:"nature"`
-	Frequency  model.Frequency      `json:"frequency"`
-	Status     string               `json:"status"`
-	Reason     string               `json:"reason"`
-	Tests      []ControlTest        `json:"tests"`
-	Evidence   *evidence.Freshness  `json:"evidence,omitempty"`
-	Exceptions []ExceptionView      `json:"exceptions"`
+	Key        string              `json:"key"`
+	Title      string              `json:"title"`
+	Nature     model.Nature        `json:"nature"`
+	Frequency  model.Frequency     `json:"frequency"`
+	Status     string              `json:"status"`
+	Reason     string              `json:"reason"`
+	Tests      []ControlTest       `json:"tests"`
+	Evidence   *evidence.Freshness `json:"evidence,omitempty"`
+	Exceptions []ExceptionView     `json:"exceptions"`
 }
 
 // testsFor lists the tests supporting a control: those naming its key or
