@@ -19,6 +19,7 @@ import (
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/blob"
 	"github.com/assurehq/assure/internal/catalog"
+	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/config"
 	"github.com/assurehq/assure/internal/connector"
@@ -50,6 +51,10 @@ type App struct {
 	Connectors *connector.Registry
 	// Collect manages integrations and runs collections.
 	Collect *collect.Service
+	// Checks evaluates tests after each collection and rolls results up
+	// into control status and readiness (nil while `assure migrate` runs on
+	// an older schema).
+	Checks *check.Service
 	// Bootstrap is set when this Open created the first organization and its
 	// owner; the caller shows the credentials once.
 	Bootstrap *account.Bootstrap
@@ -167,17 +172,22 @@ func (a *App) openLedger(ctx context.Context) error {
 	}
 	a.Ledger = ledger.NewLog(a.Store, key, id, a.Now)
 	a.Evidence = evidence.New(evidence.Deps{Store: a.Store, Blobs: a.Blobs, Ledger: a.Ledger, Controls: a.Catalog, Now: a.Now, MaxUpload: a.Config.MaxUploadBytes})
-	return nil
+	a.Checks, err = check.New(check.Deps{Store: a.Store, Registry: a.Connectors, Catalog: a.Catalog, Evidence: a.Evidence, Now: a.Now,
+		Log: a.Log, TestsDir: a.Config.TestsDir})
+	return err
 }
 
 // activity tells the coverage report how many tests and evidence items a
 // control has.
 func (a *App) activity(ctx context.Context, orgID int64, control string) (tests, evidence int, err error) {
-	if a.Evidence == nil {
+	if a.Evidence == nil || a.Checks == nil {
 		return 0, 0, nil
 	}
+	if tests, err = a.Checks.TestsForControl(ctx, orgID, control); err != nil {
+		return 0, 0, err
+	}
 	evidence, err = a.Evidence.CountForControl(ctx, orgID, control)
-	return 0, evidence, err
+	return tests, evidence, err
 }
 
 // recordRun puts a finished collection run on the ledger (with the hash of
