@@ -197,7 +197,8 @@ func newResource(id int64, typ, externalID, name string, m map[string]any) *Reso
 	return r
 }
 
-func (r *Resource) setIntegration(name string) {
+// SetIntegration names the integration the resource came from.
+func (r *Resource) SetIntegration(name string) {
 	r.Integration = name
 	if _, ok := r.Attrs["integration"]; !ok {
 		r.Attrs["integration"] = name

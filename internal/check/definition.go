@@ -304,8 +304,10 @@ func compile(env *cel.Env, p parsed, chk Checker) (*compiled, []Problem) {
 		c.lookupTypes = append(c.lookupTypes, lookups...)
 		c.lookupAny = c.lookupAny || any
 		if chk.Type != nil {
+			reported := map[string]bool{}
 			for _, path := range paths {
-				if !fields[path[0]] {
+				if !fields[path[0]] && !reported[path[0]] {
+					reported[path[0]] = true
 					probs = append(probs, Problem{File: p.File, Line: exprLine(node, 1),
 						Message: fmt.Sprintf("%s reads resource.%s, which %s does not have (fields: %s)", key, path[0], strings.Join(t.ResourceTypes, " or "), fieldList(fields))})
 				}
