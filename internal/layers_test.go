@@ -62,6 +62,11 @@ var layers = map[string]int{
 	// collection (resources); the scheduler and notifications build on it.
 	"internal/check": 38,
 
+	// Continuous monitoring: the scheduler (collects each integration on its
+	// interval, then evaluates the tests) and notifications of status
+	// changes and expiring evidence; above collection, tests and evidence.
+	"internal/monitor": 40,
+
 	// HTTP.
 	"internal/httpx":  60,
 	"internal/web":    61,

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
@@ -26,6 +27,8 @@ import (
 	"github.com/assurehq/assure/internal/connector/builtin"
 	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/ledger"
+	"github.com/assurehq/assure/internal/model"
+	"github.com/assurehq/assure/internal/monitor"
 	"github.com/assurehq/assure/internal/secret"
 	"github.com/assurehq/assure/internal/store"
 )
@@ -51,6 +54,10 @@ type App struct {
 	Connectors *connector.Registry
 	// Collect manages integrations and runs collections.
 	Collect *collect.Service
+	// Monitor schedules collections, notifies of test status changes and
+	// reminds of expiring evidence (nil only while `assure migrate` runs on
+	// an older schema).
+	Monitor *monitor.Service
 	// Checks evaluates tests after each collection and rolls results up
 	// into control status and readiness (nil while `assure migrate` runs on
 	// an older schema).
@@ -58,6 +65,11 @@ type App struct {
 	// Bootstrap is set when this Open created the first organization and its
 	// owner; the caller shows the credentials once.
 	Bootstrap *account.Bootstrap
+
+	// serving is set by Serve: runs started by hand there are evaluated
+	// right after they end (the scheduler evaluates its own; `assure scan`
+	// evaluates in its own process).
+	serving atomic.Bool
 
 	secretOnce sync.Once
 	secretBox  *secret.Box
@@ -123,7 +135,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	a.Collect = collect.New(collect.Options{
 		Store: a.Store, Blobs: a.Blobs, Registry: a.Connectors, Secrets: a.Secrets, Now: a.Now, Log: log, HTTP: opts.HTTP,
-		OnRunFinished: a.recordRun,
+		OnRunFinished: a.recordRun, AfterRun: a.afterRun,
 	})
 	if v, _ := a.Store.SchemaVersion(ctx); v == a.Store.LatestVersion() {
 		if err := a.openLedger(ctx); err != nil {
@@ -174,7 +186,12 @@ func (a *App) openLedger(ctx context.Context) error {
 	a.Evidence = evidence.New(evidence.Deps{Store: a.Store, Blobs: a.Blobs, Ledger: a.Ledger, Controls: a.Catalog, Now: a.Now, MaxUpload: a.Config.MaxUploadBytes})
 	a.Checks, err = check.New(check.Deps{Store: a.Store, Registry: a.Connectors, Catalog: a.Catalog, Evidence: a.Evidence, Now: a.Now,
 		Log: a.Log, TestsDir: a.Config.TestsDir})
-	return err
+	if err != nil {
+		return err
+	}
+	a.Monitor = monitor.New(monitor.Options{Store: a.Store, Collect: a.Collect, Checks: a.Checks, Evidence: a.Evidence,
+		Catalog: a.Catalog, Secrets: a.Secrets, Now: a.Now, Log: a.Log, BaseURL: a.Config.BaseURL})
+	return nil
 }
 
 // activity tells the coverage report how many tests and evidence items a
@@ -198,6 +215,10 @@ func (a *App) recordRun(ctx context.Context, tx *store.OrgStore, fr collect.Fini
 	if a.Evidence == nil {
 		return nil // `assure migrate` on an older schema runs no collection
 	}
+	// The next scheduled run is planned from this one, whoever started it.
+	if err := a.Monitor.RunFinished(ctx, tx, fr); err != nil {
+		return err
+	}
 	obs, err := tx.Observations(ctx, fr.Run.ID, "*")
 	if err != nil {
 		return err
@@ -217,6 +238,16 @@ func (a *App) recordRun(ctx context.Context, tx *store.OrgStore, fr collect.Fini
 	}
 	_, err = a.Evidence.RecordRun(ctx, tx.Store(), tx.ID(), run)
 	return err
+}
+
+// afterRun evaluates the tests after a run started by hand in the server
+// ("run now" on a page or through the API) and wakes the notification
+// dispatcher; the scheduler does the same for its own runs.
+func (a *App) afterRun(ctx context.Context, fr collect.FinishedRun) {
+	if !a.serving.Load() || a.Monitor == nil || fr.Run.Trigger == model.TriggerSchedule {
+		return
+	}
+	a.Monitor.Evaluated(ctx, fr.Run.OrgID, fr.Run)
 }
 
 func randomID() string {
