@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"io"
 	"log/slog"
@@ -121,6 +122,7 @@ type world struct {
 	p       model.Principal
 	in      collect.IntegrationView
 	httpc   *http.Client
+	roots   *x509.CertPool
 }
 
 func (w *world) clock() time.Time {
@@ -185,7 +187,7 @@ func newWorld(t *testing.T, st *store.Store) *world {
 func (w *world) newMonitor() *monitor.Service {
 	return monitor.New(monitor.Options{Store: w.st, Collect: w.collect, Checks: w.checks, Evidence: w.ev, Catalog: w.cat,
 		Secrets: func() (*secret.Box, error) { return w.box, nil }, Now: w.clock, Log: quiet(), BaseURL: "https://assure.example.com",
-		Jitter: func(time.Duration) time.Duration { return 0 }, HTTPClient: w.httpc})
+		Jitter: func(time.Duration) time.Duration { return 0 }, HTTPClient: w.httpc, SMTPRootCAs: w.roots})
 }
 
 func (w *world) addIntegration(name string, interval time.Duration) collect.IntegrationView {

@@ -212,7 +212,7 @@ func slackLink(url, text string) string {
 	if url == "" {
 		return slackEscape(text)
 	}
-	return "<" + url + "|" + strings.NewReplacer("|", "¦", ">", "&gt;", "<", "&lt;").Replace(text) + ">"
+	return "<" + url + "|" + strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "|", "¦").Replace(text) + ">"
 }
 
 func cut(s string, n int) string {

@@ -117,13 +117,16 @@ func (o *OrgStore) CreateChannel(ctx context.Context, r ChannelRecord, now time.
 // happened while it was off.
 func (o *OrgStore) UpdateChannel(ctx context.Context, id int64, r ChannelRecord, now time.Time) error {
 	cfg, sec, controls, integrations, days := r.args()
+	var was bool
+	if err := o.s.write.QueryRowContext(ctx, `SELECT enabled FROM notification_channels WHERE org_id = $1 AND id = $2`, o.org, id).Scan(&was); err != nil {
+		return notFound(err, "notification channel")
+	}
 	res, err := o.s.write.ExecContext(ctx,
 		`UPDATE notification_channels SET name = $2, config = $3, secrets = $4, min_severity = $5, controls = $6, integrations = $7,
-		   only_failures = $8, reminder_days = $9, updated_at = $11,
-		   change_cursor = CASE WHEN enabled = $12 AND $10 = $13 THEN `+latestChange+` ELSE change_cursor END,
-		   enabled = $10
-		 WHERE org_id = $1 AND id = $14 AND removed_at IS NULL`,
-		o.org, r.Name, cfg, sec, r.MinSeverity, controls, integrations, r.OnlyFailures, days, r.Enabled, ts(now), false, true, id)
+		   only_failures = $8, reminder_days = $9, enabled = $10, updated_at = $11,
+		   change_cursor = CASE WHEN $12 THEN `+latestChange+` ELSE change_cursor END
+		 WHERE org_id = $1 AND id = $13 AND removed_at IS NULL`,
+		o.org, r.Name, cfg, sec, r.MinSeverity, controls, integrations, r.OnlyFailures, days, r.Enabled, ts(now), r.Enabled && !was, id)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("a notification channel named %q already exists: %w", r.Name, model.ErrConflict)
 	}
