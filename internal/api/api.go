@@ -11,6 +11,7 @@ import (
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/catalog"
+	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/httpx"
@@ -29,6 +30,7 @@ type Deps struct {
 	Evidence *evidence.Service
 	Ledger   *ledger.Log
 	Collect  *collect.Service
+	Checks   *check.Service
 	Now      func() time.Time
 }
 

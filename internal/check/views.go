@@ -659,3 +659,15 @@ func (s *Service) Trend(ctx context.Context, p model.Principal, days int) ([]Tre
 	}
 	return out, nil
 }
+
+// StatusChangesAfter lists the organization's status changes after an id,
+// oldest first (at most limit, 0: 100).
+func (s *Service) StatusChangesAfter(ctx context.Context, p model.Principal, after int64, limit int) ([]model.StatusChange, error) {
+	if err := need(p, model.PermView, "reading status changes"); err != nil {
+		return nil, err
+	}
+	if limit > 1000 {
+		return nil, model.Invalid("limit", "must be at most 1000")
+	}
+	return s.Store.Org(p.Org.ID).StatusChangesAfter(ctx, after, limit)
+}
