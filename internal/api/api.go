@@ -17,6 +17,7 @@ import (
 	"github.com/assurehq/assure/internal/httpx"
 	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/model"
+	"github.com/assurehq/assure/internal/monitor"
 )
 
 // Func is a JSON handler. Return httpx.Created{…} for 201, httpx.NoContent{}
@@ -31,6 +32,7 @@ type Deps struct {
 	Ledger   *ledger.Log
 	Collect  *collect.Service
 	Checks   *check.Service
+	Monitor  *monitor.Service
 	Now      func() time.Time
 }
 

@@ -26,6 +26,7 @@ func (a *App) NewServer() (*server.Server, error) {
 		MaxUpload:     a.Config.MaxUploadBytes,
 		Collect:       a.Collect,
 		Checks:        a.Checks,
+		Monitor:       a.Monitor,
 		Now:           a.Now,
 		SecureCookies: a.Config.SecureCookies(),
 		// Ten attempts at once, then one every six seconds, per client
@@ -39,7 +40,7 @@ func (a *App) NewServer() (*server.Server, error) {
 	return server.New(server.Deps{
 		Accounts:    a.Accounts,
 		Web:         w,
-		API:         api.New(api.Deps{Accounts: a.Accounts, Catalog: a.Catalog, Evidence: a.Evidence, Ledger: a.Ledger, Collect: a.Collect, Checks: a.Checks, Now: a.Now}),
+		API:         api.New(api.Deps{Accounts: a.Accounts, Catalog: a.Catalog, Evidence: a.Evidence, Ledger: a.Ledger, Collect: a.Collect, Checks: a.Checks, Monitor: a.Monitor, Now: a.Now}),
 		Ready:       a.Ready,
 		Version:     buildinfo.Read().Version,
 		Log:         a.Log,

@@ -10,6 +10,7 @@ import (
 	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/model"
+	"github.com/assurehq/assure/internal/monitor"
 )
 
 // ScanOutput is what `assure scan --json` prints: one entry per integration
@@ -19,6 +20,9 @@ type ScanOutput struct {
 	Runs    []ScanRun      `json:"runs"`
 	Results []check.Result `json:"results"`
 	Summary check.Summary  `json:"summary"`
+	// Notifications says what was sent through the notification channels
+	// after the scan (absent when the organization has none).
+	Notifications *monitor.DispatchResult `json:"notifications,omitempty"`
 }
 
 // ScanRun is one integration's run with the integration's resources as they
@@ -133,6 +137,7 @@ func newScanCmd(e *env) *cobra.Command {
 			}
 			out.Summary = check.Summarize(out.Results, tests)
 			out.Summary.Changes = changes
+			out.Notifications = notifyAfterScan(ctx, e, a, p, asJSON)
 			if asJSON {
 				if err := printJSON(e.stdout, out); err != nil {
 					return err

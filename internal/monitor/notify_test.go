@@ -372,9 +372,9 @@ func TestChannelFilters(t *testing.T) {
 		}
 		chans := map[string]*receiver{}
 		cases := []ch{
-			{monitor.ChannelInput{MinSeverity: model.SeverityCritical}, 0},                // the password test is high
-			{monitor.ChannelInput{Controls: []string{"IAM-04"}}, 2},                       // the password test supports IAM-04
-			{monitor.ChannelInput{Controls: []string{"CHG-01"}}, 0},                       // no sshd test supports it
+			{monitor.ChannelInput{MinSeverity: model.SeverityCritical}, 0},                 // the password test is high
+			{monitor.ChannelInput{Controls: []string{"IAM-04"}}, 2},                        // the password test supports IAM-04
+			{monitor.ChannelInput{Controls: []string{"CHG-01"}}, 0},                        // no sshd test supports it
 			{monitor.ChannelInput{Integrations: []string{"other"}, MinSeverity: "low"}, 0}, // changes come from "hosts"
 			{monitor.ChannelInput{OnlyFailures: true, MinSeverity: model.SeverityHigh}, 1},
 		}

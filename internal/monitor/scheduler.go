@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"errors"
+	"sort"
 	"time"
 
 	"github.com/assurehq/assure/internal/collect"
@@ -268,4 +269,59 @@ func (s *Service) RunScheduler(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// ScheduleView is one integration's place in the schedule.
+type ScheduleView struct {
+	IntegrationID int64          `json:"integration_id"`
+	Integration   string         `json:"integration"`
+	Connector     string         `json:"connector"`
+	Enabled       bool           `json:"enabled"`
+	Interval      model.Duration `json:"interval"`
+	// NextRunAt is the persisted plan (nil for a disabled integration, or
+	// one the scheduler has not planned yet: it is collected at the next
+	// tick).
+	NextRunAt *time.Time `json:"next_run_at,omitempty"`
+	// Failures counts failed runs in a row; the next run is a retry with
+	// back-off when it is above zero.
+	Failures   int             `json:"failures"`
+	LastRun    *model.Run      `json:"last_run,omitempty"`
+	LastStatus model.RunStatus `json:"last_status,omitempty"`
+}
+
+// Schedule lists the organization's integrations with their plan, the
+// soonest first.
+func (s *Service) Schedule(ctx context.Context, p model.Principal) ([]ScheduleView, error) {
+	list, err := s.opts.Collect.Integrations(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	plans, err := s.st.Org(p.Org.ID).Schedules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []ScheduleView{}
+	for _, in := range list {
+		v := ScheduleView{IntegrationID: in.ID, Integration: in.Name, Connector: in.Connector, Enabled: in.Enabled,
+			Interval: in.Interval, LastRun: in.LastRun}
+		if in.LastRun != nil {
+			v.LastStatus = in.LastRun.Status
+		}
+		if plan, ok := plans[in.ID]; ok {
+			v.Failures = plan.Failures
+			if in.Enabled {
+				next := plan.NextRunAt
+				v.NextRunAt = &next
+			}
+		}
+		out = append(out, v)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].NextRunAt, out[j].NextRunAt
+		if (a == nil) != (b == nil) {
+			return a != nil
+		}
+		return a != nil && a.Before(*b)
+	})
+	return out, nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/assurehq/assure/internal/httpx"
 	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/model"
+	"github.com/assurehq/assure/internal/monitor"
 )
 
 //go:embed templates/*.html
@@ -43,6 +44,7 @@ type Deps struct {
 	Collect  *collect.Service
 	Evidence *evidence.Service
 	Checks   *check.Service
+	Monitor  *monitor.Service
 	Ledger   *ledger.Log
 	// MaxUpload is the largest evidence file accepted, in bytes.
 	MaxUpload int64
