@@ -1,7 +1,9 @@
 package check
 
 import (
+	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -147,4 +149,31 @@ func evalOne(eng *Engine, r *Resource, w *World, test string) Outcome {
 	var got Outcome
 	eng.Evaluate(r, w, caseNow, map[string]bool{test: true}, func(o Outcome) { got = o })
 	return got
+}
+
+var updateDocs = flag.Bool("update", false, "rewrite the generated section of docs/tests.md")
+
+// docs/tests.md lists every built-in test. Regenerate the list with:
+// go test ./internal/check -run TestTestsDocIsCurrent -update
+func TestTestsDocIsCurrent(t *testing.T) {
+	const path = "../../docs/tests.md"
+	const begin, end = "<!-- BEGIN GENERATED: go test ./internal/check -run TestTestsDocIsCurrent -update -->\n", "<!-- END GENERATED -->"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, j := bytes.Index(doc, []byte(begin)), bytes.Index(doc, []byte(end))
+	if i < 0 || j < i {
+		t.Fatalf("%s lacks the generated section markers", path)
+	}
+	want := append(append(append([]byte{}, doc[:i+len(begin)]...), builtinEngine(t).ReferenceDoc()+"\n"...), doc[j:]...)
+	if *updateDocs {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if !bytes.Equal(doc, want) {
+		t.Errorf("%s is stale: regenerate it with `go test ./internal/check -run TestTestsDocIsCurrent -update`", path)
+	}
 }

@@ -168,6 +168,9 @@ type Resource struct {
 	// (an attribute of the same name wins).
 	Attrs map[string]any
 	val   ref.Val
+	// nulls is 1 when some attribute (at any depth, outside lists) is null,
+	// 2 when none is, 0 before it was looked at.
+	nulls uint8
 	// Hold, when set, is the status every test gives this resource without
 	// evaluating it (its collection failed: error; its data is stale:
 	// skipped), with HoldReason.
@@ -205,11 +208,72 @@ func (r *Resource) SetIntegration(name string) {
 	}
 }
 
+// value is the resource as a CEL value, converted once: every test that
+// reads it then finds ready values instead of wrapping Go values anew on
+// each field access.
 func (r *Resource) value() ref.Val {
 	if r.val == nil {
-		r.val = types.DefaultTypeAdapter.NativeToValue(r.Attrs)
+		r.val = toVal(r.Attrs)
 	}
 	return r.val
+}
+
+// toVal converts decoded JSON into CEL values.
+func toVal(v any) ref.Val {
+	switch x := v.(type) {
+	case nil:
+		return types.NullValue
+	case bool:
+		return types.Bool(x)
+	case string:
+		return types.String(x)
+	case int64:
+		return types.Int(x)
+	case float64:
+		return types.Double(x)
+	case map[string]any:
+		m := make(map[ref.Val]ref.Val, len(x))
+		for k, e := range x {
+			m[types.String(k)] = toVal(e)
+		}
+		return types.NewRefValMap(types.DefaultTypeAdapter, m)
+	case []any:
+		l := make([]ref.Val, len(x))
+		for i, e := range x {
+			l[i] = toVal(e)
+		}
+		return types.NewRefValList(types.DefaultTypeAdapter, l)
+	}
+	return types.DefaultTypeAdapter.NativeToValue(v)
+}
+
+// hasNull reports whether some attribute is null (looked at once): only
+// then can a test's paths be unknown.
+func (r *Resource) hasNull() bool {
+	if r.nulls == 0 {
+		r.nulls = 2
+		if anyNull(r.Attrs) {
+			r.nulls = 1
+		}
+	}
+	return r.nulls == 1
+}
+
+func anyNull(m map[string]any) bool {
+	for k, v := range m {
+		if k == "unknown" || k == "sources" {
+			continue
+		}
+		switch x := v.(type) {
+		case nil:
+			return true
+		case map[string]any:
+			if anyNull(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // DecodeAttributes decodes stored JSON attributes for CEL: whole numbers as
@@ -337,6 +401,10 @@ func describe(v any) string {
 	switch x := v.(type) {
 	case nil, types.Null:
 		return "null"
+	case bool:
+		return strconv.FormatBool(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
 	case string:
 		return strconv.Quote(short(x, 60))
 	case map[string]any:

@@ -144,6 +144,9 @@ func (e *Engine) lookupTypes() (map[string][]*compiled, []*compiled) {
 	return by, any
 }
 
+// emptyWorld serves lookups when no world is given: they find nothing.
+var emptyWorld = NewWorld(nil)
+
 // Outcome is a test's result for one resource.
 type Outcome struct {
 	Test    *Test
@@ -160,7 +163,7 @@ func (e *Engine) Evaluate(r *Resource, w *World, now time.Time, only map[string]
 		return
 	}
 	if w == nil {
-		w = NewWorld(nil)
+		w = emptyWorld
 	}
 	act := &activation{resource: r.value(), now: types.Timestamp{Time: now}, world: w}
 	for _, c := range tests {
@@ -175,9 +178,12 @@ func (e *Engine) Evaluate(r *Resource, w *World, now time.Time, only map[string]
 
 // run judges one resource; ok is false when the test does not apply.
 func (c *compiled) run(r *Resource, act *activation) (model.TestStatus, string, bool) {
+	nulls := r.hasNull()
 	if c.where != nil {
-		if msg, unknown := unknownPath(r.Attrs, c.wherePaths); unknown {
-			return model.TestError, msg, true
+		if nulls {
+			if msg, unknown := unknownPath(r.Attrs, c.wherePaths); unknown {
+				return model.TestError, msg, true
+			}
 		}
 		v, _, err := c.where.Eval(act)
 		if err != nil {
@@ -194,8 +200,10 @@ func (c *compiled) run(r *Resource, act *activation) (model.TestStatus, string, 
 	if r.Hold != "" {
 		return model.TestStatus(r.Hold), r.HoldReason, true
 	}
-	if msg, unknown := unknownPath(r.Attrs, c.assertPaths); unknown {
-		return model.TestError, msg, true
+	if nulls {
+		if msg, unknown := unknownPath(r.Attrs, c.assertPaths); unknown {
+			return model.TestError, msg, true
+		}
 	}
 	v, _, err := c.assert.Eval(act)
 	if err != nil {
