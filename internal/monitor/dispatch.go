@@ -309,7 +309,7 @@ func (s *Service) attempt(ctx context.Context, orgID, id int64) (model.Notificat
 	} else if cfg, err := s.resolved(ch); err != nil {
 		a, sendErr = attempt{Permanent: true}, err
 	} else {
-		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 		a, sendErr = s.send(sctx, ch.Kind, cfg, d, msg)
 		cancel()
 	}
@@ -366,9 +366,9 @@ func (s *Service) RunDispatcher(ctx context.Context) {
 			}
 			remind = false
 		}
-		// Sends finish even while stopping: an attempt is never cut in the
-		// middle and left to its lease.
-		if _, err := s.Dispatch(context.WithoutCancel(ctx)); err != nil && ctx.Err() == nil {
+		// While stopping, the attempt under way finishes (it is never cut in
+		// the middle and left to its lease) and no other starts.
+		if _, err := s.Dispatch(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("notification dispatch failed", "err", err)
 		}
 		select {

@@ -106,7 +106,7 @@ func (f *fakeHosts) registration() connector.Registration {
 // world is one installation: store, collection, tests, evidence and a
 // monitor, with a clock the test moves.
 type world struct {
-	t       *testing.T
+	t       testing.TB
 	st      *store.Store
 	mu      sync.Mutex
 	now     time.Time
@@ -139,7 +139,7 @@ func (w *world) advance(d time.Duration) {
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newWorld(t *testing.T, st *store.Store) *world {
+func newWorld(t testing.TB, st *store.Store) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{t: t, st: st, now: t0, hosts: &fakeHosts{machines: map[string]map[string]any{}}}
@@ -241,7 +241,7 @@ type receiver struct {
 	refused  []error
 }
 
-func newReceiver(t *testing.T, check func(h http.Header, body []byte) error) *receiver {
+func newReceiver(t testing.TB, check func(h http.Header, body []byte) error) *receiver {
 	r := &receiver{check: check}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
