@@ -20,7 +20,7 @@ import (
 //     after it failed, never later than one interval.
 //   - A run started by hand (run now, `assure scan`) counts like a
 //     scheduled one: the next is planned from it.
-//   - A new integration is collected at the next tick (plus jitter); an
+//   - A new integration is collected within a tick or two; an
 //     integration collected before the scheduler knew it is planned from
 //     its latest run; a changed interval replans it from its latest run.
 //   - Disabled and removed integrations are skipped; enabled again, one
@@ -98,7 +98,7 @@ func (s *Service) plan(ctx context.Context, now time.Time) error {
 	for _, p := range list {
 		ost := s.st.Org(p.OrgID)
 		if p.Schedule == nil {
-			next := now.Add(s.jitter(p.Interval))
+			next := now.Add(s.opts.Jitter(s.opts.Tick)) // a new integration is collected soon
 			if p.LastStartedAt != nil {
 				next = p.LastStartedAt.Add(p.Interval)
 			}
