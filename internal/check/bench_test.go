@@ -116,6 +116,8 @@ func BenchmarkEvaluate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		r.value() // converted to CEL values once, as an evaluation does before its tests
+		r.hasNull()
 		rs[i] = r
 	}
 	w := NewWorld(rs)

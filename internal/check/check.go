@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -311,19 +312,28 @@ func summarize(results []Result, tests int) Summary {
 func SortResults(rs []Result) { sortResults(rs) }
 
 func sortResults(rs []Result) {
-	rank := map[model.TestStatus]int{model.TestFail: 0, model.TestError: 1, model.TestSkipped: 2, model.TestPass: 3}
-	sort.SliceStable(rs, func(i, j int) bool {
-		a, b := rs[i], rs[j]
-		if rank[a.Status] != rank[b.Status] {
-			return rank[a.Status] < rank[b.Status]
+	rank := func(s model.TestStatus) int {
+		switch s {
+		case model.TestFail:
+			return 0
+		case model.TestError:
+			return 1
+		case model.TestSkipped:
+			return 2
 		}
-		if a.Test != b.Test {
-			return a.Test < b.Test
+		return 3
+	}
+	slices.SortFunc(rs, func(a, b Result) int {
+		if ra, rb := rank(a.Status), rank(b.Status); ra != rb {
+			return ra - rb
 		}
-		if a.ResourceType != b.ResourceType {
-			return a.ResourceType < b.ResourceType
+		if c := strings.Compare(a.Test, b.Test); c != 0 {
+			return c
 		}
-		return a.Resource < b.Resource
+		if c := strings.Compare(a.ResourceType, b.ResourceType); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Resource, b.Resource)
 	})
 }
 
@@ -699,14 +709,19 @@ func (s *Service) store(ctx context.Context, ost *store.OrgStore, eng *Engine, r
 	var out []model.StatusChange
 	err := ost.InTx(ctx, func(tx *store.OrgStore) error {
 		out = out[:0]
+		w, err := tx.StatusWriter(ctx)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
 		for _, c := range todo {
 			if c.close != 0 {
-				if err := tx.CloseStatus(ctx, c.close, now); err != nil {
+				if err := w.CloseStatus(ctx, c.close, now); err != nil {
 					return err
 				}
 			}
 			if c.openNew {
-				if _, err := tx.OpenStatus(ctx, c.key.test, c.key.resource, c.j.status, short(c.j.message, 1000), now); err != nil {
+				if err := w.OpenStatus(ctx, c.key.test, c.key.resource, c.j.status, short(c.j.message, 1000), now); err != nil {
 					return err
 				}
 			}
@@ -731,7 +746,7 @@ func (s *Service) store(ctx context.Context, ost *store.OrgStore, eng *Engine, r
 				r := names[c.key.resource]
 				sc.ResourceType, sc.ResourceName, sc.IntegrationID, sc.Integration = r.Type, r.Name, r.IntegrationID, r.Integration
 			}
-			got, err := tx.InsertStatusChange(ctx, sc)
+			got, err := w.InsertStatusChange(ctx, sc)
 			if err != nil {
 				return err
 			}

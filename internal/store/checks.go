@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -120,7 +121,10 @@ type OpenStatus struct {
 	From       time.Time
 }
 
-const openStatusSelect = `SELECT s.id, s.test_id, s.resource_id, s.status, s.message, s.from_at FROM test_status s`
+// openStatusSelect leaves the message out: the evaluation compares
+// statuses only, and reading a message per open interval is most of the
+// bytes.
+const openStatusSelect = `SELECT s.id, s.test_id, s.resource_id, s.status, '', s.from_at FROM test_status s`
 
 func (o *OrgStore) openStatuses(ctx context.Context, query string, args ...any) ([]OpenStatus, error) {
 	rows, err := o.s.read.QueryContext(ctx, query, args...)
@@ -178,6 +182,82 @@ func (o *OrgStore) OpenStatus(ctx context.Context, testID string, resourceID int
 		return 0, fmt.Errorf("cannot record a test status: %w", err)
 	}
 	return id, nil
+}
+
+// StatusWriter writes one evaluation's changes in a transaction with each
+// statement prepared once (thousands of rows on a first evaluation).
+type StatusWriter struct {
+	o                   *OrgStore
+	closeS, openS, chgS *sql.Stmt
+}
+
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// StatusWriter prepares the writer; call it inside InTx and Close it.
+func (o *OrgStore) StatusWriter(ctx context.Context) (*StatusWriter, error) {
+	p, ok := o.s.write.(preparer)
+	if !ok {
+		return nil, fmt.Errorf("cannot prepare statements on %T", o.s.write)
+	}
+	w := &StatusWriter{o: o}
+	var err error
+	if w.closeS, err = p.PrepareContext(ctx, `UPDATE test_status SET to_at = $1 WHERE org_id = $2 AND id = $3 AND to_at IS NULL`); err != nil {
+		return nil, fmt.Errorf("cannot prepare: %w", err)
+	}
+	if w.openS, err = p.PrepareContext(ctx, `INSERT INTO test_status (org_id, test_id, resource_id, status, message, from_at) VALUES ($1, $2, $3, $4, $5, $6)`); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("cannot prepare: %w", err)
+	}
+	if w.chgS, err = p.PrepareContext(ctx, `INSERT INTO status_changes (org_id, test_id, test_title, severity, resource_id, resource_type, resource_name, integration_id, integration,
+		   from_status, to_status, message, at, controls)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING `+changeColumns); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("cannot prepare: %w", err)
+	}
+	return w, nil
+}
+
+// Close releases the statements.
+func (w *StatusWriter) Close() {
+	for _, s := range []*sql.Stmt{w.closeS, w.openS, w.chgS} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// CloseStatus ends an open interval at t.
+func (w *StatusWriter) CloseStatus(ctx context.Context, id int64, t time.Time) error {
+	res, err := w.closeS.ExecContext(ctx, ts(t), w.o.org, id)
+	return exactlyOne(res, err, "open test status")
+}
+
+// OpenStatus starts an interval at t.
+func (w *StatusWriter) OpenStatus(ctx context.Context, testID string, resourceID int64, status model.TestStatus, message string, t time.Time) error {
+	_, err := w.openS.ExecContext(ctx, w.o.org, testID, resourceID, status, message, ts(t))
+	if err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("test %s already has an open status for resource %d: %w", testID, resourceID, model.ErrConflict)
+		}
+		return fmt.Errorf("cannot record a test status: %w", err)
+	}
+	return nil
+}
+
+// InsertStatusChange records one transition and returns it with its id.
+func (w *StatusWriter) InsertStatusChange(ctx context.Context, c model.StatusChange) (model.StatusChange, error) {
+	controls := c.Controls
+	if controls == nil {
+		controls = []string{}
+	}
+	got, err := scanChange(w.chgS.QueryRowContext(ctx, w.o.org, c.TestID, c.TestTitle, c.Severity, c.ResourceID, c.ResourceType, c.ResourceName,
+		c.IntegrationID, c.Integration, c.From, c.To, c.Message, ts(c.At), jsonText(controls)))
+	if err != nil {
+		return got, fmt.Errorf("cannot record a status change: %w", err)
+	}
+	return got, nil
 }
 
 // IntervalFilter selects status intervals overlapping [From, To): of one

@@ -42,7 +42,7 @@ func readinessChart(rs []check.Readiness) template.HTML {
 	if len(rows) == 0 {
 		return ""
 	}
-	const width, labelW, barW, rowH = 640, 250, 300, 28
+	const width, labelW, barW, rowH = 700, 250, 300, 28
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" role="img" viewBox="0 0 %d %d" width="100%%" aria-labelledby="readiness-title" xmlns="http://www.w3.org/2000/svg">`, width, rowH*len(rows)+8)
 	b.WriteString(`<title id="readiness-title">Readiness per category: `)
