@@ -71,6 +71,8 @@ type App struct {
 	// evaluates in its own process).
 	serving atomic.Bool
 
+	opts Options
+
 	secretOnce sync.Once
 	secretBox  *secret.Box
 	secretErr  error
@@ -87,6 +89,9 @@ type Options struct {
 	Connectors []connector.Registration
 	// HTTP tunes the connectors' HTTP discipline (tests).
 	HTTP collect.HTTPOptions
+	// SchedulerTick overrides how often serve's scheduler and notification
+	// dispatcher look for work (tests; default 15s and 10s).
+	SchedulerTick time.Duration
 }
 
 // Open opens the installation described by cfg. A fresh data directory or
@@ -94,7 +99,7 @@ type Options struct {
 // whatever the command; an existing database must be at the binary's schema
 // version unless opts.AllowStaleSchema.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
-	a := &App{Config: cfg, Log: log, Now: opts.Now}
+	a := &App{Config: cfg, Log: log, Now: opts.Now, opts: opts}
 	if a.Now == nil {
 		a.Now = func() time.Time { return time.Now().UTC() }
 	}
@@ -190,7 +195,8 @@ func (a *App) openLedger(ctx context.Context) error {
 		return err
 	}
 	a.Monitor = monitor.New(monitor.Options{Store: a.Store, Collect: a.Collect, Checks: a.Checks, Evidence: a.Evidence,
-		Catalog: a.Catalog, Secrets: a.Secrets, Now: a.Now, Log: a.Log, BaseURL: a.Config.BaseURL})
+		Catalog: a.Catalog, Secrets: a.Secrets, Now: a.Now, Log: a.Log, BaseURL: a.Config.BaseURL,
+		Tick: a.opts.SchedulerTick, DispatchEvery: a.opts.SchedulerTick})
 	return nil
 }
 
