@@ -51,6 +51,7 @@ var layers = map[string]int{
 	"internal/connector/github":          32,
 	"internal/connector/okta":            32,
 	"internal/connector/aws":             32,
+	"internal/connector/hrcsv":           32, // HR roster CSV → hr.person, hr.roster
 	"internal/connector/builtin":         33,
 
 	// Collection: runs connectors, stores resources and provenance.
@@ -59,6 +60,16 @@ var layers = map[string]int{
 	// Evidence uses the ledger and the blob store; it comes after the
 	// connector contract so automated evidence can describe collection runs.
 	"internal/evidence": 36,
+
+	// Tests: definitions, CEL evaluation after each collection, status
+	// intervals, exceptions, control status. Above evidence (freshness) and
+	// collection (resources); the scheduler and notifications build on it.
+	"internal/check": 38,
+
+	// Continuous monitoring: the scheduler (collects each integration on its
+	// interval, then evaluates the tests) and notifications of status
+	// changes and expiring evidence; above collection, tests and evidence.
+	"internal/monitor": 40,
 
 	// HTTP.
 	"internal/httpx":  60,

@@ -11,11 +11,13 @@ import (
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/catalog"
+	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/httpx"
 	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/model"
+	"github.com/assurehq/assure/internal/monitor"
 )
 
 // Func is a JSON handler. Return httpx.Created{…} for 201, httpx.NoContent{}
@@ -29,6 +31,8 @@ type Deps struct {
 	Evidence *evidence.Service
 	Ledger   *ledger.Log
 	Collect  *collect.Service
+	Checks   *check.Service
+	Monitor  *monitor.Service
 	Now      func() time.Time
 }
 

@@ -14,17 +14,21 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/blob"
 	"github.com/assurehq/assure/internal/catalog"
+	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/config"
 	"github.com/assurehq/assure/internal/connector"
 	"github.com/assurehq/assure/internal/connector/builtin"
 	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/ledger"
+	"github.com/assurehq/assure/internal/model"
+	"github.com/assurehq/assure/internal/monitor"
 	"github.com/assurehq/assure/internal/secret"
 	"github.com/assurehq/assure/internal/store"
 )
@@ -50,9 +54,24 @@ type App struct {
 	Connectors *connector.Registry
 	// Collect manages integrations and runs collections.
 	Collect *collect.Service
+	// Monitor schedules collections, notifies of test status changes and
+	// reminds of expiring evidence (nil only while `assure migrate` runs on
+	// an older schema).
+	Monitor *monitor.Service
+	// Checks evaluates tests after each collection and rolls results up
+	// into control status and readiness (nil while `assure migrate` runs on
+	// an older schema).
+	Checks *check.Service
 	// Bootstrap is set when this Open created the first organization and its
 	// owner; the caller shows the credentials once.
 	Bootstrap *account.Bootstrap
+
+	// serving is set by Serve: runs started by hand there are evaluated
+	// right after they end (the scheduler evaluates its own; `assure scan`
+	// evaluates in its own process).
+	serving atomic.Bool
+
+	opts Options
 
 	secretOnce sync.Once
 	secretBox  *secret.Box
@@ -70,6 +89,9 @@ type Options struct {
 	Connectors []connector.Registration
 	// HTTP tunes the connectors' HTTP discipline (tests).
 	HTTP collect.HTTPOptions
+	// SchedulerTick overrides how often serve's scheduler and notification
+	// dispatcher look for work (tests; default 15s and 10s).
+	SchedulerTick time.Duration
 }
 
 // Open opens the installation described by cfg. A fresh data directory or
@@ -77,7 +99,7 @@ type Options struct {
 // whatever the command; an existing database must be at the binary's schema
 // version unless opts.AllowStaleSchema.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
-	a := &App{Config: cfg, Log: log, Now: opts.Now}
+	a := &App{Config: cfg, Log: log, Now: opts.Now, opts: opts}
 	if a.Now == nil {
 		a.Now = func() time.Time { return time.Now().UTC() }
 	}
@@ -118,7 +140,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	a.Collect = collect.New(collect.Options{
 		Store: a.Store, Blobs: a.Blobs, Registry: a.Connectors, Secrets: a.Secrets, Now: a.Now, Log: log, HTTP: opts.HTTP,
-		OnRunFinished: a.recordRun,
+		OnRunFinished: a.recordRun, AfterRun: a.afterRun,
 	})
 	if v, _ := a.Store.SchemaVersion(ctx); v == a.Store.LatestVersion() {
 		if err := a.openLedger(ctx); err != nil {
@@ -167,17 +189,28 @@ func (a *App) openLedger(ctx context.Context) error {
 	}
 	a.Ledger = ledger.NewLog(a.Store, key, id, a.Now)
 	a.Evidence = evidence.New(evidence.Deps{Store: a.Store, Blobs: a.Blobs, Ledger: a.Ledger, Controls: a.Catalog, Now: a.Now, MaxUpload: a.Config.MaxUploadBytes})
+	a.Checks, err = check.New(check.Deps{Store: a.Store, Registry: a.Connectors, Catalog: a.Catalog, Evidence: a.Evidence, Now: a.Now,
+		Log: a.Log, TestsDir: a.Config.TestsDir})
+	if err != nil {
+		return err
+	}
+	a.Monitor = monitor.New(monitor.Options{Store: a.Store, Collect: a.Collect, Checks: a.Checks, Evidence: a.Evidence,
+		Catalog: a.Catalog, Secrets: a.Secrets, Now: a.Now, Log: a.Log, BaseURL: a.Config.BaseURL,
+		Tick: a.opts.SchedulerTick, DispatchEvery: a.opts.SchedulerTick})
 	return nil
 }
 
 // activity tells the coverage report how many tests and evidence items a
 // control has.
 func (a *App) activity(ctx context.Context, orgID int64, control string) (tests, evidence int, err error) {
-	if a.Evidence == nil {
+	if a.Evidence == nil || a.Checks == nil {
 		return 0, 0, nil
 	}
+	if tests, err = a.Checks.TestsForControl(ctx, orgID, control); err != nil {
+		return 0, 0, err
+	}
 	evidence, err = a.Evidence.CountForControl(ctx, orgID, control)
-	return 0, evidence, err
+	return tests, evidence, err
 }
 
 // recordRun puts a finished collection run on the ledger (with the hash of
@@ -187,6 +220,10 @@ func (a *App) activity(ctx context.Context, orgID int64, control string) (tests,
 func (a *App) recordRun(ctx context.Context, tx *store.OrgStore, fr collect.FinishedRun) error {
 	if a.Evidence == nil {
 		return nil // `assure migrate` on an older schema runs no collection
+	}
+	// The next scheduled run is planned from this one, whoever started it.
+	if err := a.Monitor.RunFinished(ctx, tx, fr); err != nil {
+		return err
 	}
 	obs, err := tx.Observations(ctx, fr.Run.ID, "*")
 	if err != nil {
@@ -207,6 +244,16 @@ func (a *App) recordRun(ctx context.Context, tx *store.OrgStore, fr collect.Fini
 	}
 	_, err = a.Evidence.RecordRun(ctx, tx.Store(), tx.ID(), run)
 	return err
+}
+
+// afterRun evaluates the tests after a run started by hand in the server
+// ("run now" on a page or through the API) and wakes the notification
+// dispatcher; the scheduler does the same for its own runs.
+func (a *App) afterRun(ctx context.Context, fr collect.FinishedRun) {
+	if !a.serving.Load() || a.Monitor == nil || fr.Run.Trigger == model.TriggerSchedule {
+		return
+	}
+	a.Monitor.Evaluated(ctx, fr.Run.OrgID, fr.Run)
 }
 
 func randomID() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/assurehq/assure/internal/api"
@@ -24,6 +25,8 @@ func (a *App) NewServer() (*server.Server, error) {
 		Ledger:        a.Ledger,
 		MaxUpload:     a.Config.MaxUploadBytes,
 		Collect:       a.Collect,
+		Checks:        a.Checks,
+		Monitor:       a.Monitor,
 		Now:           a.Now,
 		SecureCookies: a.Config.SecureCookies(),
 		// Ten attempts at once, then one every six seconds, per client
@@ -37,7 +40,7 @@ func (a *App) NewServer() (*server.Server, error) {
 	return server.New(server.Deps{
 		Accounts:    a.Accounts,
 		Web:         w,
-		API:         api.New(api.Deps{Accounts: a.Accounts, Catalog: a.Catalog, Evidence: a.Evidence, Ledger: a.Ledger, Collect: a.Collect, Now: a.Now}),
+		API:         api.New(api.Deps{Accounts: a.Accounts, Catalog: a.Catalog, Evidence: a.Evidence, Ledger: a.Ledger, Collect: a.Collect, Checks: a.Checks, Monitor: a.Monitor, Now: a.Now}),
 		Ready:       a.Ready,
 		Version:     buildinfo.Read().Version,
 		Log:         a.Log,
@@ -64,10 +67,29 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (is another program using it? choose another with --addr): %w", a.Config.Addr, err)
 	}
+	// The scheduler and the notification dispatcher run beside the HTTP
+	// server; several servers on one database share the work (claims are
+	// atomic) without running or sending anything twice.
+	a.serving.Store(true)
+	mctx, stopMonitor := context.WithCancel(ctx)
+	var loops sync.WaitGroup
+	loops.Add(2)
+	go func() { defer loops.Done(); a.Monitor.RunScheduler(mctx) }()
+	go func() { defer loops.Done(); a.Monitor.RunDispatcher(mctx) }()
 	defer func() {
-		// Runs started with "run now" are cancelled and record themselves failed.
+		// Ordered shutdown, once the HTTP server has stopped: the scheduler
+		// starts no run and the dispatcher finishes the pass under way;
+		// scheduled runs get ten seconds to end, then are cancelled (they
+		// record themselves failed and are retried after a restart), as are
+		// runs started with "run now". Status changes not yet sent stay in
+		// the outbox for the next start.
+		stopMonitor()
+		loops.Wait()
 		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
+		grace, cancelGrace := context.WithTimeout(sctx, 10*time.Second)
+		a.Monitor.StopRuns(grace)
+		cancelGrace()
 		a.Collect.Shutdown(sctx)
 	}()
 	go a.housekeeping(ctx)

@@ -104,6 +104,8 @@ func newRoot(e *env) *cobra.Command {
 		newFrameworksCmd(e), newControlsCmd(e), newObjectivesCmd(e), newScopeCmd(e), newCoverageCmd(e),
 		newEvidenceCmd(e), newLedgerCmd(e),
 		newConnectorsCmd(e), newIntegrationsCmd(e), newScanCmd(e), newResourcesCmd(e), newRunsCmd(e), newObservationsCmd(e),
+		newNotificationsCmd(e), newScheduleCmd(e),
+		newTestsCmd(e), newExceptionsCmd(e),
 	)
 	return root
 }

@@ -7,14 +7,22 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/model"
+	"github.com/assurehq/assure/internal/monitor"
 )
 
 // ScanOutput is what `assure scan --json` prints: one entry per integration
-// collected, in the order they ran. (Test results join it with the tests.)
+// collected, in the order they ran, then the results of the tests evaluated
+// right after each run (failing first) and their summary.
 type ScanOutput struct {
-	Runs []ScanRun `json:"runs"`
+	Runs    []ScanRun      `json:"runs"`
+	Results []check.Result `json:"results"`
+	Summary check.Summary  `json:"summary"`
+	// Notifications says what was sent through the notification channels
+	// after the scan (absent when the organization has none).
+	Notifications *monitor.DispatchResult `json:"notifications,omitempty"`
 }
 
 // ScanRun is one integration's run with the integration's resources as they
@@ -28,14 +36,21 @@ type ScanRun struct {
 func newScanCmd(e *env) *cobra.Command {
 	var names []string
 	var asJSON bool
+	var failOn string
 	cmd := &cobra.Command{
-		Use:   "scan [--integration NAME]... [--json]",
-		Short: "Collect integrations now (all enabled ones, or those named) and print the runs",
-		Long: "Collect now: every enabled integration, or only those named with --integration, one after the other.\n" +
-			"Prints each run with its status and counts per resource type; --json also prints every resource.\n" +
-			"Exit code 1 when a run failed or could not start; partial runs print what failed and exit 0.",
+		Use:   "scan [--integration NAME]... [--json] [--fail-on SEVERITY]",
+		Short: "Collect integrations now (all enabled ones, or those named), evaluate the tests, and print runs and results",
+		Long: "Collect now: every enabled integration, or only those named with --integration, one after the other,\n" +
+			"and evaluate the tests on what each run collected right after it.\n" +
+			"Prints each run with its status and counts per resource type, then what failed; --json also prints every\n" +
+			"resource and every test result. Exit code 1 when a run failed or could not start, or (with --fail-on)\n" +
+			"when a result fails at that severity or above and no exception accepts it; partial runs exit 0.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			min, err := parseFailOn(failOn)
+			if err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			a, p, err := e.openOrg(ctx)
 			if err != nil {
@@ -65,8 +80,10 @@ func newScanCmd(e *env) *cobra.Command {
 					targets = append(targets, in)
 				}
 			}
-			out := ScanOutput{Runs: []ScanRun{}}
+			out := ScanOutput{Runs: []ScanRun{}, Results: []check.Result{}}
 			var failed []string
+			merged := map[string]int{} // test + resource id → index in out.Results
+			changes := 0
 			for _, in := range targets {
 				rv, err := a.Collect.Run(ctx, p, in.ID, model.TriggerCLI)
 				if err != nil {
@@ -87,6 +104,20 @@ func newScanCmd(e *env) *cobra.Command {
 				if rv.Status == model.RunFailed {
 					failed = append(failed, in.Name)
 				}
+				ev, err := a.Checks.EvaluateRun(ctx, p.Org.ID, rv.ID)
+				if err != nil {
+					return fmt.Errorf("cannot evaluate the tests after run %d: %w", rv.ID, err)
+				}
+				changes += ev.Summary.Changes
+				for _, r := range ev.Results {
+					k := fmt.Sprintf("%s\x00%d", r.Test, r.ResourceID)
+					if i, ok := merged[k]; ok {
+						out.Results[i] = r // judged again after a later run: the later result stands
+						continue
+					}
+					merged[k] = len(out.Results)
+					out.Results = append(out.Results, r)
+				}
 				sr := ScanRun{RunView: rv, Resources: []model.Resource{}}
 				if asJSON {
 					page, err := a.Collect.Resources(ctx, p, collect.ResourceQuery{IntegrationID: in.ID, Limit: -1})
@@ -99,19 +130,30 @@ func newScanCmd(e *env) *cobra.Command {
 				}
 				out.Runs = append(out.Runs, sr)
 			}
+			check.SortResults(out.Results)
+			tests := 0
+			if eng, err := a.Checks.Engine(ctx, p.Org.ID); err == nil {
+				tests = len(eng.Tests())
+			}
+			out.Summary = check.Summarize(out.Results, tests)
+			out.Summary.Changes = changes
+			out.Notifications = notifyAfterScan(ctx, e, a, p, asJSON)
 			if asJSON {
 				if err := printJSON(e.stdout, out); err != nil {
 					return err
 				}
+			} else {
+				printResults(e.stdout, out.Results, out.Summary)
 			}
 			if len(failed) > 0 {
 				return fmt.Errorf("collection failed for %s (see the runs above, or `assure runs show ID`)", strings.Join(failed, ", "))
 			}
-			return nil
+			return failOnError(out.Results, min)
 		},
 	}
 	cmd.Flags().StringArrayVar(&names, "integration", nil, "collect only this integration (repeatable)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: the runs and the resources of each integration")
+	cmd.Flags().StringVar(&failOn, "fail-on", "", "exit 1 when a test result fails at this severity or above (low, medium, high, critical)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: the runs, the resources of each integration, the test results and their summary")
 	return cmd
 }
 

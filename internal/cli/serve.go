@@ -19,7 +19,7 @@ func newServeCmd(e *env) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			a, err := app.Open(ctx, e.cfg, app.NewLogger(e.cfg, e.stderr), app.Options{})
+			a, err := app.Open(ctx, e.cfg, app.NewLogger(e.cfg, e.stderr), e.appOpts)
 			if err != nil {
 				return err
 			}

@@ -7,8 +7,9 @@
 // no write, a resource absent from a successful listing is marked removed,
 // and a failed listing or scope leaves what was collected before untouched.
 //
-// A finished run is handed on in one place: Options.OnRunFinished, called
-// inside the run's final transaction.
+// A finished run is handed on in two places: Options.OnRunFinished, called
+// inside the run's final transaction, and Options.AfterRun, called once it
+// committed.
 package collect
 
 import (
@@ -60,6 +61,11 @@ type Options struct {
 	// finishes a run (every run, whatever its status). Its error rolls the
 	// transaction back and the run is recorded as failed with the reason.
 	OnRunFinished func(ctx context.Context, tx *store.OrgStore, fr FinishedRun) error
+	// AfterRun, when set, is called once a run's end is recorded (after
+	// OnRunFinished's transaction commits), in the goroutine that ran it:
+	// before Run returns, or at the end of a run started with Start. The
+	// server evaluates the tests there for runs started by hand.
+	AfterRun func(ctx context.Context, fr FinishedRun)
 }
 
 // Service is the collection service.

@@ -81,7 +81,7 @@ func (s *Service) unknownConnector(id string) error {
 }
 
 // IntegrationView is an integration with its health: the last run, and
-// when the scheduler next collects it.
+// when the scheduler next collects it (its persisted plan).
 type IntegrationView struct {
 	model.Integration
 	ConnectorName string `json:"connector_name"`
@@ -91,7 +91,7 @@ type IntegrationView struct {
 	NextRunAt *time.Time `json:"next_run_at,omitempty"`
 }
 
-func (s *Service) view(in model.Integration, last *model.Run) IntegrationView {
+func (s *Service) view(in model.Integration, last *model.Run, plan *model.Schedule) IntegrationView {
 	v := IntegrationView{Integration: in, LastRun: last, ConnectorName: in.Connector}
 	if reg, ok := s.opts.Registry.Get(in.Connector); ok {
 		v.ConnectorName = reg.Name
@@ -107,8 +107,13 @@ func (s *Service) view(in model.Integration, last *model.Run) IntegrationView {
 		v.Health = string(last.Status)
 	}
 	if in.RemovedAt == nil && in.Enabled {
+		// The scheduler's persisted plan; until it has one for the current
+		// interval, one interval after the last run started (now, if never).
 		next := s.now()
-		if last != nil {
+		switch {
+		case plan != nil && plan.Interval == in.Interval:
+			next = plan.NextRunAt
+		case last != nil:
 			next = last.StartedAt.Add(in.Interval.Std())
 		}
 		v.NextRunAt = &next
@@ -358,7 +363,7 @@ func (s *Service) CreateIntegration(ctx context.Context, p model.Principal, in I
 		return IntegrationView{}, err
 	}
 	s.log.Info("integration added", "org_id", p.Org.ID, "integration_id", created.ID, "connector", reg.ID, "user_id", p.User.ID)
-	return s.view(created, nil), nil
+	return s.view(created, nil, nil), nil
 }
 
 // UpdateIntegration changes an integration's name, configuration, schedule
@@ -492,13 +497,21 @@ func (s *Service) Integrations(ctx context.Context, p model.Principal) ([]Integr
 	if err != nil {
 		return nil, err
 	}
+	plans, err := ost.Schedules(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := []IntegrationView{}
 	for _, in := range list {
 		var last *model.Run
 		if r, ok := latest[in.ID]; ok {
 			last = &r
 		}
-		out = append(out, s.view(in, last))
+		var plan *model.Schedule
+		if p, ok := plans[in.ID]; ok {
+			plan = &p
+		}
+		out = append(out, s.view(in, last, plan))
 	}
 	return out, nil
 }
@@ -521,7 +534,14 @@ func (s *Service) Integration(ctx context.Context, p model.Principal, id int64) 
 	if len(runs) == 1 {
 		last = &runs[0]
 	}
-	return s.view(in, last), nil
+	plan, ok, err := ost.Schedule(ctx, id)
+	if err != nil {
+		return IntegrationView{}, err
+	}
+	if !ok {
+		return s.view(in, last, nil), nil
+	}
+	return s.view(in, last, &plan), nil
 }
 
 // IntegrationByName finds an integration (not removed) by name.

@@ -375,6 +375,7 @@ func (c *collection) finish(ctx context.Context, runErr error) {
 	if len(r.Error) > 4000 {
 		r.Error = r.Error[:4000] + "…"
 	}
+	fr := FinishedRun{Run: r, Integration: c.j.in, Listings: c.listings, Changed: c.changed}
 	err := c.ost.InTx(wctx, func(tx *store.OrgStore) error {
 		if err := tx.FinishRun(wctx, r); err != nil {
 			return err
@@ -386,8 +387,8 @@ func (c *collection) finish(ctx context.Context, runErr error) {
 		if err != nil {
 			return err
 		}
-		return c.s.opts.OnRunFinished(wctx, tx, FinishedRun{Run: r, Integration: c.j.in, Listings: c.listings,
-			ObservationDigests: digests, Changed: c.changed})
+		fr.ObservationDigests = digests
+		return c.s.opts.OnRunFinished(wctx, tx, fr)
 	})
 	if err != nil {
 		c.log.Error("cannot record the end of the run", "err", err)
@@ -396,9 +397,13 @@ func (c *collection) finish(ctx context.Context, runErr error) {
 			c.log.Error("cannot record the run as failed", "err", err)
 			return
 		}
+		fr.Run, fr.ObservationDigests = r, nil
 	}
 	c.log.Info("collection finished", "status", r.Status, "resources", r.Resources, "added", r.Added,
 		"changed", r.Changed, "removed", r.Removed, "calls", r.Calls)
+	if c.s.opts.AfterRun != nil {
+		c.s.opts.AfterRun(ctx, fr)
+	}
 }
 
 func allFailed(ls []model.Listing) bool {

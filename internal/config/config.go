@@ -52,6 +52,9 @@ type Config struct {
 	// SecretKeyFile names a file holding the secret key; when neither is
 	// given the key is <data>/secret.key, generated on first need.
 	SecretKeyFile string
+	// TestsDir holds custom test definitions (*.yaml) evaluated beside the
+	// built-in ones; empty means none.
+	TestsDir string
 
 	// Derived by Validate.
 
@@ -118,6 +121,7 @@ func Settings() []Setting {
 		{"checkpoint-interval", "ASSURE_CHECKPOINT_INTERVAL", "1h", "how often serve signs a ledger checkpoint (a Go duration; 0 turns it off)", false, func(c *Config) *string { return &c.CheckpointInterval }},
 		{"max-upload-size", "ASSURE_MAX_UPLOAD_SIZE", "100MB", "largest evidence file accepted (e.g. 25MB, 1GiB)", false, func(c *Config) *string { return &c.MaxUploadSize }},
 		{"secret-key-file", "ASSURE_SECRET_KEY_FILE", "", "file holding the key that seals integration secrets; empty uses <data>/secret.key (generated on first need)", false, func(c *Config) *string { return &c.SecretKeyFile }},
+		{"tests-dir", "ASSURE_TESTS_DIR", "", "directory of custom test definitions (*.yaml, see docs/tests.md) evaluated with the built-in tests; empty: none", false, func(c *Config) *string { return &c.TestsDir }},
 		{"", "ASSURE_SECRET_KEY", "", "the key that seals integration secrets: 32 bytes as base64 or hex (environment only)", true, func(c *Config) *string { return &c.SecretKey }},
 	}
 }

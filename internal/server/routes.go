@@ -45,7 +45,7 @@ func (s *Server) table() []Route {
 	)
 	view, self, manage, edit := model.PermView, model.PermSelf, model.PermManage, model.PermEdit
 	public := model.PermPublic
-	return []Route{
+	return append([]Route{
 		// Operations.
 		{Method: get, Path: "/healthz", Perm: public, Public: s.healthz},
 		{Method: get, Path: "/readyz", Perm: public, Public: s.readyz},
@@ -85,7 +85,6 @@ func (s *Server) table() []Route {
 		{Method: post, Path: "/controls/upgrade", Perm: edit, Page: w.UpgradeControls},
 		{Method: get, Path: "/controls/{id}", Perm: view, Page: w.ControlDetail},
 		{Method: post, Path: "/controls/{id}", Perm: edit, Page: w.EditControl},
-		{Method: get, Path: "/tests", Perm: view, Page: w.Area("tests")},
 		{Method: get, Path: "/evidence", Perm: view, Page: w.EvidenceList},
 		{Method: get, Path: "/evidence/new", Perm: edit, Page: w.EvidenceNew},
 		{Method: post, Path: "/evidence", Perm: edit, Page: w.EvidenceCreate, Upload: true},
@@ -197,7 +196,7 @@ func (s *Server) table() []Route {
 		{Method: get, Path: "/api/v1/resources/{id}", Perm: view, API: a.GetResource, Summary: "Read a resource with its versions and the observations behind each", Returns: collect.ResourceDetail{}},
 		{Method: get, Path: "/api/v1/observations/{id}", Perm: view, API: a.GetObservation, Summary: "Read an observation (one recorded call)", Returns: collect.ObservationView{}},
 		{Method: get, Path: "/api/v1/observations/{id}/body", Perm: view, API: a.GetObservationBody, Summary: "Download an observation's raw body as stored (secret values replaced)", File: true},
-	}
+	}, append(s.testRoutes(), s.notificationRoutes()...)...)
 }
 
 // validateRoutes refuses a table with a route that has no permission, more

@@ -183,6 +183,7 @@ func (h *Handlers) controlPage(w http.ResponseWriter, r *http.Request, status in
 	}
 	return h.render(w, r, status, "control", c.Key, "controls", h.controlFormData(map[string]any{
 		"C": c, "F": cf, "Error": msg, "Titles": titles, "Lib": lib, "LibVersion": h.Catalog.Catalog().Library.Version,
+		"Status": h.controlStatus(r, c.Key),
 	}))
 }
 

@@ -18,11 +18,13 @@ import (
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/catalog"
+	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
 	"github.com/assurehq/assure/internal/evidence"
 	"github.com/assurehq/assure/internal/httpx"
 	"github.com/assurehq/assure/internal/ledger"
 	"github.com/assurehq/assure/internal/model"
+	"github.com/assurehq/assure/internal/monitor"
 )
 
 //go:embed templates/*.html
@@ -41,6 +43,8 @@ type Deps struct {
 	Catalog  *catalog.Service
 	Collect  *collect.Service
 	Evidence *evidence.Service
+	Checks   *check.Service
+	Monitor  *monitor.Service
 	Ledger   *ledger.Log
 	// MaxUpload is the largest evidence file accepted, in bytes.
 	MaxUpload int64
@@ -79,7 +83,10 @@ func New(d Deps) (*Handlers, error) {
 			}
 			return s
 		},
-		"size": evidence.HumanSize,
+		"size":   evidence.HumanSize,
+		"result": resultBadge,
+		"list":   func(v ...string) []string { return v },
+		"state":  stateBadge,
 	})
 	// The layout, every *_nav.html (an area's tabs) and every *_part.html (a
 	// fragment several pages use) are shared by all pages.
@@ -237,6 +244,44 @@ func statusBadge(s any) badge {
 	default:
 		return badge{"off", "○ " + fmt.Sprint(s)}
 	}
+}
+
+// resultBadge shows a test result: colour, symbol and word.
+func resultBadge(s any) badge {
+	switch fmt.Sprint(s) {
+	case "pass":
+		return badge{"ok", "✓ pass"}
+	case "fail":
+		return badge{"bad", "✕ fail"}
+	case "error":
+		return badge{"warn", "! error"}
+	case "skipped":
+		return badge{"off", "○ skipped"}
+	case "":
+		return badge{"off", "— none"}
+	}
+	return badge{"off", fmt.Sprint(s)}
+}
+
+// stateBadge shows a test's, control's or exception's state.
+func stateBadge(s any) badge {
+	switch fmt.Sprint(s) {
+	case "passing":
+		return badge{"ok", "✓ passing"}
+	case "failing":
+		return badge{"bad", "✕ failing"}
+	case "needs_evidence":
+		return badge{"warn", "◔ needs evidence"}
+	case "not_tested", "not_run":
+		return badge{"off", "○ not tested"}
+	case "active":
+		return badge{"warn", "⚑ active"}
+	case "expired":
+		return badge{"off", "⌛ expired"}
+	case "revoked":
+		return badge{"off", "✕ revoked"}
+	}
+	return badge{"off", fmt.Sprint(s)}
 }
 
 // Error renders an error page for err with its status; the server calls it

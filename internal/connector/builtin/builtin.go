@@ -10,6 +10,7 @@ import (
 	"github.com/assurehq/assure/internal/connector/github"
 	"github.com/assurehq/assure/internal/connector/googleworkspace"
 	"github.com/assurehq/assure/internal/connector/host"
+	"github.com/assurehq/assure/internal/connector/hrcsv"
 	"github.com/assurehq/assure/internal/connector/okta"
 	"github.com/assurehq/assure/internal/connector/postgres"
 	"github.com/assurehq/assure/internal/connector/terraform"
@@ -26,6 +27,7 @@ func Registrations() []connector.Registration {
 		github.Registration(),
 		okta.Registration(),
 		aws.Registration(),
+		hrcsv.Registration(),
 	}
 }
 
