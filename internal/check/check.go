@@ -538,25 +538,33 @@ func (s *Service) evaluate(ctx context.Context, orgID, integrationID int64, incr
 	defer s.cache.trim(maxCachedResources)
 	sel := map[int64]*selection{}
 	var order []*selection
+	// decode gives a resource of this evaluation's own (a copy when cached).
+	decode := func(r store.EvalResource) (*Resource, error) {
+		if cacheable[r.Type] {
+			if res := s.cache.get(r, seq); res != nil {
+				res.IntegrationID, res.Scope = r.IntegrationID, r.Scope
+				return res, nil
+			}
+		}
+		res, err := NewResource(r.ID, r.Type, r.ExternalID, r.Name, r.Attributes)
+		if err != nil {
+			return nil, fmt.Errorf("resource %d: %w", r.ID, err)
+		}
+		res.SetIntegration(r.Integration)
+		if cacheable[r.Type] {
+			res = s.cache.put(r, res, seq)
+		}
+		res.IntegrationID, res.Scope = r.IntegrationID, r.Scope
+		return res, nil
+	}
 	load := func(r store.EvalResource) (*Resource, error) {
 		if got, ok := sel[r.ID]; ok {
 			return got.res, nil
 		}
-		var res *Resource
-		if cacheable[r.Type] {
-			res = s.cache.get(r, seq)
+		res, err := decode(r)
+		if err != nil {
+			return nil, err
 		}
-		if res == nil {
-			var err error
-			if res, err = NewResource(r.ID, r.Type, r.ExternalID, r.Name, r.Attributes); err != nil {
-				return nil, fmt.Errorf("resource %d: %w", r.ID, err)
-			}
-			res.SetIntegration(r.Integration)
-			if cacheable[r.Type] {
-				res = s.cache.put(r, res, seq)
-			}
-		}
-		res.IntegrationID, res.Scope = r.IntegrationID, r.Scope
 		if l, ok := stateOf[lkey{r.IntegrationID, r.Type}]; ok {
 			hold(res, l, r.LastSeenAt, now)
 		}
@@ -746,28 +754,15 @@ func (s *Service) evaluate(ctx context.Context, orgID, integrationID int64, incr
 		}
 		for _, t := range lookupTypes {
 			err := ost.EvalResources(ctx, 0, t, func(r store.EvalResource) error {
-				res, ok := sel[r.ID]
-				if ok {
-					world.Add(res.res)
+				if x, ok := sel[r.ID]; ok {
+					world.Add(x.res)
 					return nil
 				}
-				var got *Resource
-				if cacheable[r.Type] {
-					got = s.cache.get(r, seq)
+				res, err := decode(r)
+				if err == nil {
+					world.Add(res)
 				}
-				if got == nil {
-					var err error
-					if got, err = NewResource(r.ID, r.Type, r.ExternalID, r.Name, r.Attributes); err != nil {
-						return fmt.Errorf("resource %d: %w", r.ID, err)
-					}
-					got.SetIntegration(r.Integration)
-					if cacheable[r.Type] {
-						got = s.cache.put(r, got, seq)
-					}
-				}
-				got.IntegrationID, got.Scope = r.IntegrationID, r.Scope
-				world.Add(got)
-				return nil
+				return err
 			})
 			if err != nil {
 				return ev, err
