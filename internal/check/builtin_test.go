@@ -177,3 +177,87 @@ func TestTestsDocIsCurrent(t *testing.T) {
 		t.Errorf("%s is stale: regenerate it with `go test ./internal/check -run TestTestsDocIsCurrent -update`", path)
 	}
 }
+
+// TestBuiltinCasesUnknownNeverPass makes every field a built-in test reads
+// unknown (null) in its passing case, one at a time: the test must then not
+// pass (error, or not apply), whatever its CEL does with a null.
+func TestBuiltinCasesUnknownNeverPass(t *testing.T) {
+	eng := builtinEngine(t)
+	files, err := filepath.Glob("testdata/cases/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cases []caseEntry
+		if err := yaml.Unmarshal(b, &cases); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, c := range cases {
+			def, ok := eng.Test(c.Test)
+			if !ok {
+				continue
+			}
+			typ := c.Type
+			if typ == "" {
+				typ = def.ResourceTypes[0]
+			}
+			read := map[string]bool{}
+			cp := eng.byID[c.Test]
+			for _, p := range append(append([][]string{}, cp.wherePaths...), cp.assertPaths...) {
+				read[p[0]] = true
+			}
+			for key := range c.Pass {
+				if !read[key] {
+					continue
+				}
+				attrs := map[string]any{}
+				for k, v := range c.Pass {
+					attrs[k] = v
+				}
+				attrs[key] = nil
+				var rs []*Resource
+				for i, w := range c.World {
+					rs = append(rs, mustResource(t, w.Type, w.ID+fmt.Sprint(i), w.Attributes))
+				}
+				r := mustResource(t, typ, "case", attrs)
+				if got := evalOne(eng, r, NewWorld(append(rs, r)), c.Test); got.Status == model.TestPass {
+					t.Errorf("%s passes with %s unknown", c.Test, key)
+				}
+			}
+		}
+	}
+}
+
+// The joiner tests leave out service accounts named by the convention in
+// docs/tests.md, and only them.
+func TestJoinerTestsSkipServiceAccounts(t *testing.T) {
+	eng := builtinEngine(t)
+	for _, c := range []struct {
+		typ, test string
+		attrs     map[string]any
+		applies   bool
+	}{
+		{"okta.user", "okta.user.in_hr_roster", map[string]any{"enabled": true, "email": "svc-deploy@acme.test"}, false},
+		{"okta.user", "okta.user.in_hr_roster", map[string]any{"enabled": true, "email": "bot.ci@acme.test"}, false},
+		{"okta.user", "okta.user.in_hr_roster", map[string]any{"enabled": true, "email": "service_backup@acme.test"}, false},
+		{"okta.user", "okta.user.in_hr_roster", map[string]any{"enabled": true, "email": "svcadmin@acme.test"}, true},
+		{"okta.user", "okta.user.in_hr_roster", map[string]any{"enabled": true, "email": "robot-1@acme.test"}, true},
+		{"google_workspace.user", "google_workspace.user.in_hr_roster", map[string]any{"active": true, "email": "svc.mailer@acme.test"}, false},
+		{"google_workspace.user", "google_workspace.user.in_hr_roster", map[string]any{"active": true, "email": "anna@acme.test"}, true},
+		{"github.member", "github.member.in_hr_roster", map[string]any{"type": "User", "login": "SVC-release", "email": "x@acme.test"}, false},
+		{"github.member", "github.member.in_hr_roster", map[string]any{"type": "Bot", "login": "renovate", "email": "x@acme.test"}, false},
+		{"github.member", "github.member.in_hr_roster", map[string]any{"type": "User", "login": "botanist", "email": "x@acme.test"}, true},
+	} {
+		got := evalOne(eng, mustResource(t, c.typ, "acct", c.attrs), NewWorld(nil), c.test)
+		if applies := got.Status != ""; applies != c.applies {
+			t.Errorf("%s on %v: applies %v, want %v (%s %s)", c.test, c.attrs, applies, c.applies, got.Status, got.Message)
+		}
+		if c.applies && got.Status != model.TestFail {
+			t.Errorf("%s on %v with an empty roster: %s, want fail", c.test, c.attrs, got.Status)
+		}
+	}
+}

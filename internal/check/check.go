@@ -8,6 +8,7 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -99,6 +101,8 @@ type Service struct {
 	mu      sync.Mutex
 	engines map[int64]orgEngine
 	evalMu  map[int64]*sync.Mutex
+	// cache keeps decoded resources between evaluations.
+	cache resourceCache
 }
 
 type orgEngine struct {
@@ -265,6 +269,10 @@ type Evaluation struct {
 	Summary Summary   `json:"summary"`
 	// Changes are the status changes this evaluation wrote, oldest first.
 	Changes []model.StatusChange `json:"changes"`
+	// Incremental is set when the evaluation judged only what could have
+	// changed since the integration's last one (EvaluateRun): Results are
+	// then those it judged, not every result in its scope.
+	Incremental bool `json:"incremental"`
 }
 
 // FailingAtLeast reports whether a result not excepted fails (fail or
@@ -359,14 +367,31 @@ func EvaluateOffline(eng *Engine, rs []*Resource, now time.Time) []Result {
 // EvaluateRun evaluates the tests after a collection run: every test over
 // the run's integration's resources, and the tests that look up the types
 // that integration collects over their own resources. It stores what
-// changed and returns every result. The scheduler and `assure scan` call it
-// right after each run.
+// changed. The scheduler and the server call it right after each run.
+//
+// It is incremental: when the integration was evaluated before with the
+// same tests, it judges again only what could have changed since (the
+// resources runs added, changed or removed, the types whose collection now
+// holds resources back differently, and the tests that read the clock or
+// look resources up), and writes exactly what a full evaluation would.
+// Its Results are then the results it judged (Incremental is set); use
+// EvaluateRunFull for every result.
 func (s *Service) EvaluateRun(ctx context.Context, orgID, runID int64) (Evaluation, error) {
+	return s.evaluateRun(ctx, orgID, runID, true)
+}
+
+// EvaluateRunFull is EvaluateRun judging every resource in the run's scope
+// and returning every result (`assure scan` prints them all).
+func (s *Service) EvaluateRunFull(ctx context.Context, orgID, runID int64) (Evaluation, error) {
+	return s.evaluateRun(ctx, orgID, runID, false)
+}
+
+func (s *Service) evaluateRun(ctx context.Context, orgID, runID int64, incremental bool) (Evaluation, error) {
 	run, err := s.Store.Org(orgID).Run(ctx, runID)
 	if err != nil {
 		return Evaluation{}, err
 	}
-	ev, err := s.evaluate(ctx, orgID, run.IntegrationID)
+	ev, err := s.evaluate(ctx, orgID, run.IntegrationID, incremental)
 	ev.RunID = runID
 	return ev, err
 }
@@ -374,7 +399,7 @@ func (s *Service) EvaluateRun(ctx context.Context, orgID, runID int64) (Evaluati
 // EvaluateOrg evaluates every test over every resource of the organization
 // now: after tests change, or to judge staleness by the clock.
 func (s *Service) EvaluateOrg(ctx context.Context, orgID int64) (Evaluation, error) {
-	return s.evaluate(ctx, orgID, 0)
+	return s.evaluate(ctx, orgID, 0, false)
 }
 
 func (s *Service) orgLock(orgID int64) *sync.Mutex {
@@ -400,9 +425,17 @@ type judged struct {
 	res     *Resource
 }
 
+// selection is the tests one loaded resource is judged with: every test of
+// its type (all), or some of them.
+type selection struct {
+	res  *Resource
+	all  bool
+	only map[string]bool
+}
+
 // evaluate judges the resources of one integration (0: all) and stores the
-// changes.
-func (s *Service) evaluate(ctx context.Context, orgID, integrationID int64) (Evaluation, error) {
+// changes; incrementally when asked and the integration's mark allows.
+func (s *Service) evaluate(ctx context.Context, orgID, integrationID int64, incremental bool) (Evaluation, error) {
 	lock := s.orgLock(orgID)
 	lock.Lock()
 	defer lock.Unlock()
@@ -413,6 +446,12 @@ func (s *Service) evaluate(ctx context.Context, orgID, integrationID int64) (Eva
 		return ev, err
 	}
 	ost := s.Store.Org(orgID)
+	// Read before any resource: every change of these runs is stored, so a
+	// mark that records them has seen them.
+	finished, err := ost.FinishedRuns(ctx)
+	if err != nil {
+		return ev, err
+	}
 	states, err := ost.ListingStates(ctx)
 	if err != nil {
 		return ev, err
@@ -457,46 +496,271 @@ func (s *Service) evaluate(ctx context.Context, orgID, integrationID int64) (Eva
 		}
 	}
 
-	decoded := map[int64]*Resource{}
-	load := func(r store.EvalResource) (*Resource, error) {
-		if got, ok := decoded[r.ID]; ok {
-			return got, nil
+	// Incremental when the integration's mark was made with these tests
+	// under this name.
+	var mark store.EvaluationMark
+	inc := false
+	intName := ""
+	if integrationID != 0 {
+		in, _, err := ost.Integration(ctx, integrationID)
+		if err != nil {
+			return ev, err
+		}
+		intName = in.Name
+		if incremental && in.RemovedAt == nil {
+			m, ok, err := ost.EvaluationMark(ctx, integrationID)
+			if err != nil {
+				return ev, err
+			}
+			mark = m
+			inc = ok && m.Tests == eng.Signature() && m.Integration == in.Name && m.RunID <= finished[integrationID]
+		}
+	}
+	ev.Incremental = inc
+
+	// Volatile tests, and the types read on every evaluation (kept decoded
+	// between evaluations).
+	volatile := map[string]bool{}
+	cacheable := map[string]bool{}
+	for _, c := range eng.tests {
+		if c.volatile {
+			volatile[c.ID] = true
+			for _, t := range c.ResourceTypes {
+				cacheable[t] = true
+			}
+		}
+	}
+	for t := range byLookup {
+		cacheable[t] = true
+	}
+
+	seq := s.cache.begin()
+	defer s.cache.trim(maxCachedResources)
+	sel := map[int64]*selection{}
+	var order []*selection
+	// decode gives a resource of this evaluation's own (a copy when cached).
+	decode := func(r store.EvalResource) (*Resource, error) {
+		if cacheable[r.Type] {
+			if res := s.cache.get(r, seq); res != nil {
+				res.IntegrationID, res.Scope = r.IntegrationID, r.Scope
+				return res, nil
+			}
 		}
 		res, err := NewResource(r.ID, r.Type, r.ExternalID, r.Name, r.Attributes)
 		if err != nil {
 			return nil, fmt.Errorf("resource %d: %w", r.ID, err)
 		}
-		res.IntegrationID, res.Scope = r.IntegrationID, r.Scope
 		res.SetIntegration(r.Integration)
+		if cacheable[r.Type] {
+			res = s.cache.put(r, res, seq)
+		}
+		res.IntegrationID, res.Scope = r.IntegrationID, r.Scope
+		return res, nil
+	}
+	load := func(r store.EvalResource) (*Resource, error) {
+		if got, ok := sel[r.ID]; ok {
+			return got.res, nil
+		}
+		res, err := decode(r)
+		if err != nil {
+			return nil, err
+		}
 		if l, ok := stateOf[lkey{r.IntegrationID, r.Type}]; ok {
 			hold(res, l, r.LastSeenAt, now)
 		}
-		decoded[r.ID] = res
+		x := &selection{res: res}
+		sel[r.ID] = x
+		order = append(order, x)
 		return res, nil
 	}
-	var primary, secondary []*Resource
-	err = ost.EvalResources(ctx, integrationID, "", func(r store.EvalResource) error {
+	// judgeAll judges a resource with every test of its type; judgeWith
+	// with some (ids; the engine keeps those of its type).
+	judgeAll := func(r store.EvalResource) error {
 		if !tested[r.Type] {
 			return nil
 		}
-		res, err := load(r)
-		if err == nil {
-			primary = append(primary, res)
+		if _, err := load(r); err != nil {
+			return err
 		}
-		return err
-	})
-	if err != nil {
-		return ev, err
+		x := sel[r.ID]
+		x.all, x.only = true, nil
+		return nil
+	}
+	judgeWith := func(ids map[string]bool) func(store.EvalResource) error {
+		return func(r store.EvalResource) error {
+			if !tested[r.Type] {
+				return nil
+			}
+			if _, err := load(r); err != nil {
+				return err
+			}
+			x := sel[r.ID]
+			if x.all {
+				return nil
+			}
+			if x.only == nil {
+				x.only = map[string]bool{}
+			}
+			for id := range ids {
+				x.only[id] = true
+			}
+			return nil
+		}
+	}
+
+	var open []store.OpenStatus
+	seenOpen := map[int64]bool{}
+	addOpen := func(list []store.OpenStatus, keep func(store.OpenStatus) bool) {
+		for _, o := range list {
+			if !seenOpen[o.ID] && (keep == nil || keep(o)) {
+				seenOpen[o.ID] = true
+				open = append(open, o)
+			}
+		}
+	}
+	var changed map[int64]bool
+	switch {
+	case integrationID == 0:
+		if err := ost.EvalResources(ctx, 0, "", judgeAll); err != nil {
+			return ev, err
+		}
+		got, err := ost.OpenStatuses(ctx)
+		if err != nil {
+			return ev, err
+		}
+		addOpen(got, nil)
+	case !inc:
+		if err := ost.EvalResources(ctx, integrationID, "", judgeAll); err != nil {
+			return ev, err
+		}
+		got, err := ost.OpenStatusesOfIntegration(ctx, integrationID)
+		if err != nil {
+			return ev, err
+		}
+		addOpen(got, nil)
+	default:
+		// Resources changed since the mark, with every test; removed ones
+		// only close their intervals.
+		changed = map[int64]bool{}
+		err := ost.ChangedEvalResources(ctx, integrationID, mark.RunID, func(r store.EvalResource) error {
+			changed[r.ID] = true
+			if r.Removed {
+				s.cache.drop(r.ID)
+				return nil
+			}
+			return judgeAll(r)
+		})
+		if err != nil {
+			return ev, err
+		}
+		got, err := ost.OpenStatusesOfChanged(ctx, integrationID, mark.RunID)
+		if err != nil {
+			return ev, err
+		}
+		// A resource a run changed after the read above is judged next time.
+		addOpen(got, func(o store.OpenStatus) bool { return changed[o.ResourceID] })
+		// Types whose collection holds resources back differently than at
+		// the mark, or per resource, with every test.
+		classes := holdClassesOf(states, integrationID, now)
+		types := map[string]bool{}
+		for t := range classes {
+			types[t] = true
+		}
+		for t := range mark.Holds {
+			types[t] = true
+		}
+		for _, t := range sortedKeys(types) {
+			class, ok := classes[t]
+			if !ok {
+				class = holdNone // no listing: nothing holds it back
+			}
+			if !tested[t] || (class != holdMixed && class == mark.Holds[t]) {
+				continue
+			}
+			if err := ost.EvalResources(ctx, integrationID, t, judgeAll); err != nil {
+				return ev, err
+			}
+			got, err := ost.OpenStatusesOfType(ctx, integrationID, t)
+			if err != nil {
+				return ev, err
+			}
+			addOpen(got, nil)
+		}
+		// Volatile tests on every resource of the integration they apply to.
+		volTypes := map[string]bool{}
+		var volTests []string
+		for _, c := range eng.tests {
+			if !c.volatile {
+				continue
+			}
+			applies := false
+			for _, t := range c.ResourceTypes {
+				if intTypes[t] {
+					applies, volTypes[t] = true, true
+				}
+			}
+			if applies {
+				volTests = append(volTests, c.ID)
+			}
+		}
+		sort.Strings(volTests)
+		for _, t := range sortedKeys(volTypes) {
+			if err := ost.EvalResources(ctx, integrationID, t, judgeWith(volatile)); err != nil {
+				return ev, err
+			}
+		}
+		for _, id := range volTests {
+			got, err := ost.OpenStatusesOfTestIn(ctx, id, integrationID)
+			if err != nil {
+				return ev, err
+			}
+			addOpen(got, nil)
+		}
 	}
 	if integrationID != 0 {
-		for t := range depTypes {
+		// The tests that look up what the integration collects, on their
+		// resources in other integrations.
+		for _, t := range sortedKeys(depTypes) {
 			err := ost.EvalResources(ctx, 0, t, func(r store.EvalResource) error {
 				if r.IntegrationID == integrationID {
 					return nil
 				}
-				res, err := load(r)
+				return judgeWith(dependent)(r)
+			})
+			if err != nil {
+				return ev, err
+			}
+		}
+		for _, id := range sortedKeys(dependent) {
+			got, err := ost.OpenStatusesOfTest(ctx, id)
+			if err != nil {
+				return ev, err
+			}
+			addOpen(got, nil)
+		}
+	}
+
+	// The world lookups search: every present resource of a looked-up type,
+	// read only when a test that will run looks something up.
+	world := NewWorld(nil)
+	if needsWorld(eng, order) {
+		var lookupTypes []string
+		for t := range byLookup {
+			lookupTypes = append(lookupTypes, t)
+		}
+		sort.Strings(lookupTypes)
+		if len(lookupAny) > 0 {
+			lookupTypes = []string{""}
+		}
+		for _, t := range lookupTypes {
+			err := ost.EvalResources(ctx, 0, t, func(r store.EvalResource) error {
+				if x, ok := sel[r.ID]; ok {
+					world.Add(x.res)
+					return nil
+				}
+				res, err := decode(r)
 				if err == nil {
-					secondary = append(secondary, res)
+					world.Add(res)
 				}
 				return err
 			})
@@ -505,72 +769,17 @@ func (s *Service) evaluate(ctx context.Context, orgID, integrationID int64) (Eva
 			}
 		}
 	}
-	// The world lookups search: every present resource of a looked-up type.
-	world := NewWorld(nil)
-	var lookupTypes []string
-	for t := range byLookup {
-		lookupTypes = append(lookupTypes, t)
-	}
-	if len(lookupAny) > 0 {
-		lookupTypes = []string{""}
-	}
-	for _, t := range lookupTypes {
-		err := ost.EvalResources(ctx, 0, t, func(r store.EvalResource) error {
-			res, err := load(r)
-			if err == nil {
-				world.Add(res)
-			}
-			return err
-		})
-		if err != nil {
-			return ev, err
-		}
-	}
 
 	results := map[pairKey]judged{}
-	collectOutcome := func(r *Resource) func(Outcome) {
-		return func(o Outcome) {
+	for _, x := range order {
+		r := x.res
+		only := x.only
+		if x.all {
+			only = nil
+		}
+		eng.Evaluate(r, world, now, only, func(o Outcome) {
 			results[pairKey{o.Test.ID, r.ID}] = judged{status: o.Status, message: o.Message, test: o.Test, res: r}
-		}
-	}
-	for _, r := range primary {
-		eng.Evaluate(r, world, now, nil, collectOutcome(r))
-	}
-	for _, r := range secondary {
-		eng.Evaluate(r, world, now, dependent, collectOutcome(r))
-	}
-
-	// The open intervals in the same scope: what the results replace.
-	var open []store.OpenStatus
-	if integrationID == 0 {
-		if open, err = ost.OpenStatuses(ctx); err != nil {
-			return ev, err
-		}
-	} else {
-		if open, err = ost.OpenStatusesOfIntegration(ctx, integrationID); err != nil {
-			return ev, err
-		}
-		ids := make([]string, 0, len(dependent))
-		for id := range dependent {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		inIntegration := map[int64]bool{}
-		for _, r := range primary {
-			inIntegration[r.ID] = true
-		}
-		for _, id := range ids {
-			more, err := ost.OpenStatusesOfTest(ctx, id)
-			if err != nil {
-				return ev, err
-			}
-			for _, o := range more {
-				if _, ours := decoded[o.ResourceID]; ours && inIntegration[o.ResourceID] {
-					continue // already in the integration's list
-				}
-				open = append(open, o)
-			}
-		}
+		})
 	}
 
 	exceptions, err := ost.Exceptions(ctx, store.ExceptionFilter{})
@@ -587,7 +796,41 @@ func (s *Service) evaluate(ctx context.Context, orgID, integrationID int64) (Eva
 	}
 	sortResults(ev.Results)
 
-	changes, err := s.store(ctx, ost, eng, results, open, now)
+	// The marks this evaluation makes: of every integration it judged whole.
+	old, err := ost.EvaluationMarks(ctx)
+	if err != nil {
+		return ev, err
+	}
+	var marks []store.EvaluationMark
+	markOf := func(id int64, name string) store.EvaluationMark {
+		return store.EvaluationMark{IntegrationID: id, Tests: eng.Signature(), Integration: name, RunID: finished[id],
+			Holds: holdClassesOf(states, id, now), EvaluatedAt: now}
+	}
+	switch {
+	case integrationID == 0:
+		names := map[int64]string{}
+		for _, l := range states {
+			names[l.IntegrationID] = l.Integration
+		}
+		for _, id := range sortedKeys(names) {
+			if m := markOf(id, names[id]); !sameMark(old[id], m) {
+				marks = append(marks, m)
+			}
+		}
+	case !inc:
+		if m := markOf(integrationID, intName); !sameMark(old[integrationID], m) {
+			marks = append(marks, m)
+		}
+	default:
+		// Unchanged runs leave the mark alone (nothing is written): the
+		// resources changed after its run are the same set.
+		m := markOf(integrationID, intName)
+		if !maps.Equal(m.Holds, mark.Holds) || (len(changed) > 0 && m.RunID != mark.RunID) {
+			marks = append(marks, m)
+		}
+	}
+
+	changes, err := s.store(ctx, ost, eng, results, open, marks, now)
 	if err != nil {
 		return ev, err
 	}
@@ -597,8 +840,39 @@ func (s *Service) evaluate(ctx context.Context, orgID, integrationID int64) (Eva
 	}
 	ev.Summary = summarize(ev.Results, len(eng.tests))
 	ev.Summary.Changes = len(changes)
-	s.Log.Debug("evaluated tests", "org_id", orgID, "integration_id", integrationID, "evaluations", len(ev.Results), "changes", len(changes))
+	s.Log.Debug("evaluated tests", "org_id", orgID, "integration_id", integrationID, "incremental", inc,
+		"evaluations", len(ev.Results), "changes", len(changes), "cached_resources", s.cache.size())
 	return ev, nil
+}
+
+// needsWorld reports whether a test that will run looks resources up.
+func needsWorld(eng *Engine, order []*selection) bool {
+	memo := map[string]bool{}
+	for _, x := range order {
+		if x.all {
+			v, ok := memo[x.res.Type]
+			if !ok {
+				for _, c := range eng.byType[x.res.Type] {
+					v = v || c.lookupAny || len(c.lookupTypes) > 0
+				}
+				memo[x.res.Type] = v
+			}
+			if v {
+				return true
+			}
+			continue
+		}
+		for _, c := range eng.byType[x.res.Type] {
+			if x.only[c.ID] && (c.lookupAny || len(c.lookupTypes) > 0) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // hold keeps a resource from passing when its data cannot be trusted: its
@@ -651,9 +925,10 @@ func activeException(es []model.Exception, test string, resourceID int64, now ti
 }
 
 // store writes what changed, in one transaction: closes and opens
-// intervals, records the transitions, and puts them on the ledger.
+// intervals, records the transitions, puts them on the ledger, and records
+// the evaluation's marks.
 func (s *Service) store(ctx context.Context, ost *store.OrgStore, eng *Engine, results map[pairKey]judged, open []store.OpenStatus,
-	now time.Time) ([]model.StatusChange, error) {
+	marks []store.EvaluationMark, now time.Time) ([]model.StatusChange, error) {
 	type change struct {
 		close   int64 // interval to close, 0 for none
 		openNew bool
@@ -682,7 +957,7 @@ func (s *Service) store(ctx context.Context, ost *store.OrgStore, eng *Engine, r
 			todo = append(todo, change{openNew: true, key: k, j: j, record: j.status != model.TestPass})
 		}
 	}
-	if len(todo) == 0 {
+	if len(todo) == 0 && len(marks) == 0 {
 		return []model.StatusChange{}, nil // an unchanged system writes nothing
 	}
 	sort.Slice(todo, func(i, j int) bool {
@@ -709,6 +984,14 @@ func (s *Service) store(ctx context.Context, ost *store.OrgStore, eng *Engine, r
 	var out []model.StatusChange
 	err := ost.InTx(ctx, func(tx *store.OrgStore) error {
 		out = out[:0]
+		for _, m := range marks {
+			if err := tx.SaveEvaluationMark(ctx, m); err != nil {
+				return err
+			}
+		}
+		if len(todo) == 0 {
+			return nil
+		}
 		w, err := tx.StatusWriter(ctx)
 		if err != nil {
 			return err
@@ -759,6 +1042,9 @@ func (s *Service) store(ctx context.Context, ost *store.OrgStore, eng *Engine, r
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot store test results: %w", err)
+	}
+	if out == nil {
+		out = []model.StatusChange{}
 	}
 	return out, nil
 }

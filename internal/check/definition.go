@@ -249,6 +249,10 @@ type compiled struct {
 	// constant.
 	lookupTypes []string
 	lookupAny   bool
+	// volatile is set when the result can change with nothing collected:
+	// the test reads the clock (now, days_since, …) or looks resources up.
+	// Incremental evaluation judges such tests on every resource in scope.
+	volatile bool
 }
 
 // builtinFields are what every resource carries besides its attributes.
@@ -303,6 +307,7 @@ func compile(env *cel.Env, p parsed, chk Checker) (*compiled, []Problem) {
 		paths, lookups, any := inspect(a.NativeRep())
 		c.lookupTypes = append(c.lookupTypes, lookups...)
 		c.lookupAny = c.lookupAny || any
+		c.volatile = c.volatile || any || len(lookups) > 0 || readsClock(a.NativeRep())
 		if chk.Type != nil {
 			reported := map[string]bool{}
 			for _, path := range paths {
@@ -412,6 +417,18 @@ func inspect(a *ast.AST) (paths [][]string, lookups []string, lookupAny bool) {
 		}
 	}
 	return paths, lookups, lookupAny
+}
+
+// readsClock reports whether an expression reads now (days_since and
+// hours_since expand to days_between(…, now)); a comprehension variable
+// named now counts too, which only errs on the safe side.
+func readsClock(a *ast.AST) bool {
+	for _, e := range ast.MatchDescendants(ast.NavigateAST(a), ast.KindMatcher(ast.IdentKind)) {
+		if e.AsIdent() == "now" {
+			return true
+		}
+	}
+	return false
 }
 
 // resourcePath reads resource.a.b or resource["a"]["b"] into [a b].

@@ -1,10 +1,13 @@
 package check
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -29,6 +32,30 @@ type Engine struct {
 	tests  []*compiled
 	byID   map[string]*compiled
 	byType map[string][]*compiled
+
+	sigOnce sync.Once
+	sig     string
+}
+
+// Signature identifies what the tests judge: a SHA-256 over each test's id,
+// resource types, where and assert, in id order. Titles, severities and
+// remediation do not change a result, so they are left out. Incremental
+// evaluation starts over when it differs from the one it last used.
+func (e *Engine) Signature() string {
+	e.sigOnce.Do(func() {
+		ids := make([]string, 0, len(e.byID))
+		for id := range e.byID {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		h := sha256.New()
+		for _, id := range ids {
+			c := e.byID[id]
+			fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", id, strings.Join(c.ResourceTypes, ","), c.Where, c.Assert)
+		}
+		e.sig = hex.EncodeToString(h.Sum(nil))
+	})
+	return e.sig
 }
 
 // Compile parses, checks and compiles definitions. Every problem in every

@@ -127,9 +127,12 @@ func (w *world) collect(resources map[string]map[string]map[string]any, failed m
 	return run
 }
 
+// evaluate judges every resource of the run's integration (the results are
+// what these tests look at; incremental_test.go checks that incremental
+// evaluation writes the same).
 func (w *world) evaluate(run model.Run) Evaluation {
 	w.t.Helper()
-	ev, err := w.svc.EvaluateRun(context.Background(), w.o.ID(), run.ID)
+	ev, err := w.svc.EvaluateRunFull(context.Background(), w.o.ID(), run.ID)
 	if err != nil {
 		w.t.Fatal(err)
 	}

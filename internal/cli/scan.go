@@ -104,7 +104,7 @@ func newScanCmd(e *env) *cobra.Command {
 				if rv.Status == model.RunFailed {
 					failed = append(failed, in.Name)
 				}
-				ev, err := a.Checks.EvaluateRun(ctx, p.Org.ID, rv.ID)
+				ev, err := a.Checks.EvaluateRunFull(ctx, p.Org.ID, rv.ID)
 				if err != nil {
 					return fmt.Errorf("cannot evaluate the tests after run %d: %w", rv.ID, err)
 				}

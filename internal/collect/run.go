@@ -287,7 +287,7 @@ func storeListing(ctx context.Context, tx *store.OrgStore, j job, typ string, em
 				l.Unchanged++
 				switch {
 				case st.Name != it.Name || st.Scope != it.Scope:
-					if err := tx.RelabelResource(ctx, st.ID, it.Name, it.Scope, finished); err != nil {
+					if err := tx.RelabelResource(ctx, st.ID, it.Name, it.Scope, j.run.ID, finished); err != nil {
 						return l, nil, err
 					}
 				case l.Status == model.RunPartial:

@@ -240,7 +240,7 @@ func (s *Service) Evaluated(ctx context.Context, orgID int64, run model.Run) {
 		if err != nil {
 			s.log.Error("cannot evaluate the tests after a run", "org_id", orgID, "run_id", run.ID, "err", err)
 		} else {
-			s.log.Info("tests evaluated after a run", "org_id", orgID, "run_id", run.ID, "results", len(ev.Results), "changes", len(ev.Changes))
+			s.log.Info("tests evaluated after a run", "org_id", orgID, "run_id", run.ID, "incremental", ev.Incremental, "judged", len(ev.Results), "changes", len(ev.Changes))
 		}
 	}
 	s.Kick()

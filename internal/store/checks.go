@@ -15,8 +15,9 @@ import (
 // next one, and records the transition in status_changes, in one
 // transaction.
 
-// EvalResource is a present resource as the test evaluation reads it: its
-// identity, its integration, and its current attributes (JSON).
+// EvalResource is a resource as the test evaluation reads it: its
+// identity, its integration, and its current attributes (JSON). Removed is
+// set (and Attributes empty) only by ChangedEvalResources.
 type EvalResource struct {
 	ID            int64
 	IntegrationID int64
@@ -26,20 +27,19 @@ type EvalResource struct {
 	Name          string
 	Scope         string
 	LastSeenAt    time.Time
+	VersionID     int64
+	Removed       bool
 	Attributes    []byte
 }
 
-// EvalResources streams the present resources of one integration (0: all)
-// and one type ("" : all) to fn, in id order, without holding them all.
-func (o *OrgStore) EvalResources(ctx context.Context, integrationID int64, resourceType string, fn func(EvalResource) error) error {
-	rows, err := o.s.read.QueryContext(ctx,
-		`SELECT r.id, r.integration_id, i.name, r.resource_type, r.external_id, r.name, r.scope, r.last_seen_at, v.attributes
-		 FROM resources r
-		 JOIN integrations i ON i.id = r.integration_id
-		 JOIN resource_versions v ON v.id = r.current_version_id
-		 WHERE r.org_id = $1 AND r.removed_at IS NULL AND ($2 = 0 OR r.integration_id = $2) AND ($3 = '' OR r.resource_type = $3)
-		   AND i.removed_at IS NULL
-		 ORDER BY r.id`, o.org, integrationID, resourceType)
+const evalResourceSelect = `SELECT r.id, r.integration_id, i.name, r.resource_type, r.external_id, r.name, r.scope, r.last_seen_at,
+		r.current_version_id, r.removed_at IS NOT NULL, CASE WHEN r.removed_at IS NULL THEN v.attributes END
+	 FROM resources r
+	 JOIN integrations i ON i.id = r.integration_id
+	 JOIN resource_versions v ON v.id = r.current_version_id`
+
+func (o *OrgStore) evalResources(ctx context.Context, fn func(EvalResource) error, query string, args ...any) error {
+	rows, err := o.s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("cannot read resources for evaluation: %w", err)
 	}
@@ -48,7 +48,8 @@ func (o *OrgStore) EvalResources(ctx context.Context, integrationID int64, resou
 		var r EvalResource
 		var seen timeCol
 		var attrs []byte
-		if err := rows.Scan(&r.ID, &r.IntegrationID, &r.Integration, &r.Type, &r.ExternalID, &r.Name, &r.Scope, &seen, &attrs); err != nil {
+		if err := rows.Scan(&r.ID, &r.IntegrationID, &r.Integration, &r.Type, &r.ExternalID, &r.Name, &r.Scope, &seen,
+			&r.VersionID, &r.Removed, &attrs); err != nil {
 			return fmt.Errorf("cannot read resources for evaluation: %w", err)
 		}
 		r.LastSeenAt = seen.T
@@ -58,6 +59,44 @@ func (o *OrgStore) EvalResources(ctx context.Context, integrationID int64, resou
 		}
 	}
 	return rows.Err()
+}
+
+// EvalResources streams the present resources of one integration (0: all)
+// and one type ("" : all) to fn, in id order, without holding them all.
+func (o *OrgStore) EvalResources(ctx context.Context, integrationID int64, resourceType string, fn func(EvalResource) error) error {
+	return o.evalResources(ctx, fn, evalResourceSelect+`
+		 WHERE r.org_id = $1 AND r.removed_at IS NULL AND ($2 = 0 OR r.integration_id = $2) AND ($3 = '' OR r.resource_type = $3)
+		   AND i.removed_at IS NULL
+		 ORDER BY r.id`, o.org, integrationID, resourceType)
+}
+
+// ChangedEvalResources streams the resources of one integration that runs
+// after sinceRunID added, changed, relabeled, removed or brought back, in id
+// order: present ones with their attributes, removed ones with Removed set.
+func (o *OrgStore) ChangedEvalResources(ctx context.Context, integrationID, sinceRunID int64, fn func(EvalResource) error) error {
+	return o.evalResources(ctx, fn, evalResourceSelect+`
+		 WHERE r.org_id = $1 AND r.integration_id = $2 AND r.changed_run_id > $3
+		 ORDER BY r.id`, o.org, integrationID, sinceRunID)
+}
+
+// FinishedRuns returns, per integration of the organization, its latest
+// finished run: every change of that run and the runs before it is stored.
+func (o *OrgStore) FinishedRuns(ctx context.Context) (map[int64]int64, error) {
+	rows, err := o.s.read.QueryContext(ctx,
+		`SELECT integration_id, max(id) FROM collection_runs WHERE org_id = $1 AND finished_at IS NOT NULL GROUP BY integration_id`, o.org)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the latest runs: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var in, run int64
+		if err := rows.Scan(&in, &run); err != nil {
+			return nil, fmt.Errorf("cannot read the latest runs: %w", err)
+		}
+		out[in] = run
+	}
+	return out, rows.Err()
 }
 
 // ListingState is the latest listing of one resource type by one
@@ -155,6 +194,27 @@ func (o *OrgStore) OpenStatuses(ctx context.Context) ([]OpenStatus, error) {
 func (o *OrgStore) OpenStatusesOfIntegration(ctx context.Context, integrationID int64) ([]OpenStatus, error) {
 	return o.openStatuses(ctx, openStatusSelect+` JOIN resources r ON r.id = s.resource_id
 		WHERE s.org_id = $1 AND s.to_at IS NULL AND r.integration_id = $2`, o.org, integrationID)
+}
+
+// OpenStatusesOfType returns the open intervals of one integration's
+// resources of one type.
+func (o *OrgStore) OpenStatusesOfType(ctx context.Context, integrationID int64, resourceType string) ([]OpenStatus, error) {
+	return o.openStatuses(ctx, openStatusSelect+` JOIN resources r ON r.id = s.resource_id
+		WHERE s.org_id = $1 AND s.to_at IS NULL AND r.integration_id = $2 AND r.resource_type = $3`, o.org, integrationID, resourceType)
+}
+
+// OpenStatusesOfChanged returns the open intervals of the resources of one
+// integration that runs after sinceRunID changed (see ChangedEvalResources).
+func (o *OrgStore) OpenStatusesOfChanged(ctx context.Context, integrationID, sinceRunID int64) ([]OpenStatus, error) {
+	return o.openStatuses(ctx, openStatusSelect+` JOIN resources r ON r.id = s.resource_id
+		WHERE s.org_id = $1 AND s.to_at IS NULL AND r.integration_id = $2 AND r.changed_run_id > $3`, o.org, integrationID, sinceRunID)
+}
+
+// OpenStatusesOfTestIn returns the open intervals of one test on one
+// integration's resources.
+func (o *OrgStore) OpenStatusesOfTestIn(ctx context.Context, testID string, integrationID int64) ([]OpenStatus, error) {
+	return o.openStatuses(ctx, openStatusSelect+` JOIN resources r ON r.id = s.resource_id
+		WHERE s.org_id = $1 AND s.to_at IS NULL AND s.test_id = $2 AND r.integration_id = $3`, o.org, testID, integrationID)
 }
 
 // OpenStatusesOfTest returns the open intervals of one test.

@@ -58,9 +58,9 @@ type NewVersion struct {
 func (o *OrgStore) InsertResource(ctx context.Context, integrationID int64, resourceType, externalID string, v NewVersion) (int64, error) {
 	var id int64
 	err := o.s.write.QueryRowContext(ctx,
-		`INSERT INTO resources (org_id, integration_id, resource_type, external_id, name, scope, first_seen_at, last_seen_at, content_hash)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id`,
-		o.org, integrationID, resourceType, externalID, v.Name, v.Scope, ts(v.ObservedAt), v.ContentHash).Scan(&id)
+		`INSERT INTO resources (org_id, integration_id, resource_type, external_id, name, scope, first_seen_at, last_seen_at, content_hash, changed_run_id)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id`,
+		o.org, integrationID, resourceType, externalID, v.Name, v.Scope, ts(v.ObservedAt), v.ContentHash, v.RunID).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("cannot store resource %s: %w", externalID, err)
 	}
@@ -69,7 +69,8 @@ func (o *OrgStore) InsertResource(ctx context.Context, integrationID int64, reso
 }
 
 // AddVersion stores a new content state of a resource and makes it current;
-// a resource that had been removed is present again.
+// a resource that had been removed is present again. The version's run is
+// recorded as the resource's last change (incremental evaluation reads it).
 func (o *OrgStore) AddVersion(ctx context.Context, resourceID int64, v NewVersion) (int64, error) {
 	var vid int64
 	err := o.s.write.QueryRowContext(ctx,
@@ -87,9 +88,9 @@ func (o *OrgStore) AddVersion(ctx context.Context, resourceID int64, v NewVersio
 	}
 	res, err := o.s.write.ExecContext(ctx,
 		`UPDATE resources SET content_hash = $1, current_version_id = $2, name = $3, scope = $4, last_seen_at = $5,
-		   removed_at = NULL, removed_run_id = NULL
-		 WHERE org_id = $6 AND id = $7`,
-		v.ContentHash, vid, v.Name, v.Scope, ts(v.ObservedAt), o.org, resourceID)
+		   removed_at = NULL, removed_run_id = NULL, changed_run_id = $6
+		 WHERE org_id = $7 AND id = $8`,
+		v.ContentHash, vid, v.Name, v.Scope, ts(v.ObservedAt), v.RunID, o.org, resourceID)
 	return vid, exactlyOne(res, err, "resource")
 }
 
@@ -105,11 +106,13 @@ func dedupeIDs(ids []int64) []int64 {
 	return out
 }
 
-// RelabelResource changes a resource's name or scope without a new version.
-func (o *OrgStore) RelabelResource(ctx context.Context, id int64, name, scope string, now time.Time) error {
+// RelabelResource changes a resource's name or scope without a new version;
+// runID is recorded as its last change (tests read the name, and the scope
+// decides whether a failed part of a listing holds it back).
+func (o *OrgStore) RelabelResource(ctx context.Context, id int64, name, scope string, runID int64, now time.Time) error {
 	res, err := o.s.write.ExecContext(ctx,
-		`UPDATE resources SET name = $1, scope = $2, last_seen_at = $3 WHERE org_id = $4 AND id = $5`,
-		name, scope, ts(now), o.org, id)
+		`UPDATE resources SET name = $1, scope = $2, last_seen_at = $3, changed_run_id = $4 WHERE org_id = $5 AND id = $6`,
+		name, scope, ts(now), runID, o.org, id)
 	return exactlyOne(res, err, "resource")
 }
 
@@ -124,7 +127,7 @@ func (o *OrgStore) TouchResource(ctx context.Context, id int64, now time.Time) e
 // listing. It stays stored with its versions.
 func (o *OrgStore) MarkResourceRemoved(ctx context.Context, id, runID int64, now time.Time) error {
 	res, err := o.s.write.ExecContext(ctx,
-		`UPDATE resources SET removed_at = $1, removed_run_id = $2 WHERE org_id = $3 AND id = $4 AND removed_at IS NULL`,
+		`UPDATE resources SET removed_at = $1, removed_run_id = $2, changed_run_id = $2 WHERE org_id = $3 AND id = $4 AND removed_at IS NULL`,
 		ts(now), runID, o.org, id)
 	return exactlyOne(res, err, "resource")
 }
