@@ -71,6 +71,10 @@ var layers = map[string]int{
 	// changes and expiring evidence; above collection, tests and evidence.
 	"internal/monitor": 40,
 
+	// Exports: the control matrix, the report draft and the evidence
+	// package with its offline verification; above the audit service.
+	"internal/audit/export": 46,
+
 	// HTTP.
 	"internal/httpx":  60,
 	"internal/web":    61,

@@ -99,3 +99,42 @@ func (l *Log) Tree(ctx context.Context, orgID, size int64) (*Tree, error) {
 	}
 	return NewTree(leaves), nil
 }
+
+// RootAt is the tree head over the first m leaves (m ≤ Size): the root an
+// earlier checkpoint at size m signed.
+func (t *Tree) RootAt(m uint64) (Hash, error) {
+	if m > t.size {
+		return Hash{}, fmt.Errorf("cannot compute the root of %d leaves in a tree of %d", m, t.size)
+	}
+	if m == 0 {
+		return EmptyRoot(), nil
+	}
+	return t.hash(0, m), nil
+}
+
+// ConsistencyPath is PROOF(m, D[n]) (RFC 9162 §2.1.4.1), the same as the
+// package-level ConsistencyPath over the same leaves.
+func (t *Tree) ConsistencyPath(m uint64) ([]Hash, error) {
+	if m > t.size {
+		return nil, fmt.Errorf("cannot prove consistency of size %d with the smaller size %d", m, t.size)
+	}
+	if m == 0 || m == t.size {
+		return nil, nil
+	}
+	return t.subproof(m, 0, t.size, true), nil
+}
+
+func (t *Tree) subproof(m, lo, hi uint64, b bool) []Hash {
+	n := hi - lo
+	if m == n {
+		if b {
+			return nil
+		}
+		return []Hash{t.hash(lo, hi)}
+	}
+	k := splitPoint(n)
+	if m <= k {
+		return append(t.subproof(m, lo, lo+k, b), t.hash(lo+k, hi))
+	}
+	return append(t.subproof(m-k, lo+k, hi, false), t.hash(lo, lo+k))
+}

@@ -39,3 +39,26 @@ func TestTreeKnownInclusionProofs(t *testing.T) {
 		}
 	}
 }
+
+// Consistency proofs and earlier roots from the tree equal the recursion's
+// for every pair of sizes up to 70.
+func TestTreeConsistencyMatchesRecursion(t *testing.T) {
+	all := syntheticLeaves(70)
+	for n := 0; n <= len(all); n++ {
+		tr := NewTree(all[:n])
+		for m := 0; m <= n; m++ {
+			want, _ := ConsistencyPath(uint64(m), all[:n])
+			got, err := tr.ConsistencyPath(uint64(m))
+			if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("PROOF(%d, D[%d]) = %x (%v), want %x", m, n, got, err, want)
+			}
+			root, err := tr.RootAt(uint64(m))
+			if err != nil || root != Root(all[:m]) {
+				t.Fatalf("root at %d of %d = %x (%v)", m, n, root, err)
+			}
+		}
+		if _, err := tr.RootAt(uint64(n) + 1); err == nil {
+			t.Fatalf("tree of %d gives a root past its end", n)
+		}
+	}
+}

@@ -1,0 +1,5 @@
+package export
+
+import "sort"
+
+func sortStrings(s []string) { sort.Strings(s) }
