@@ -354,7 +354,7 @@ func writeSampleCSV(w io.Writer, s Sample) error {
 var mediaExtensions = map[string]string{
 	"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp",
 	"text/plain": ".txt", "text/csv": ".csv", "application/json": ".json", "application/x-ndjson": ".jsonl",
-	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   ".docx",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
 	mediaXLSX: ".xlsx",
 	"application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
 	"application/vnd.oasis.opendocument.text":                                   ".odt",

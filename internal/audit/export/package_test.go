@@ -167,7 +167,7 @@ func sampleData(org model.Organization, now time.Time) Data {
 				StatusNote: "1 of 2 occurrences evidenced", Operation: &Operation{PeriodDays: 181, Expected: 2, Present: 1, Gaps: []string{"2026-01-01 to 2026-03-31"}}},
 			{Key: "CHG-01", Title: "Changes are reviewed", Description: "=HYPERLINK(\"http://evil\") every pull request is approved by another engineer.", Owner: "Eve",
 				Frequency: model.FrequencyEventDriven, Nature: model.NatureAutomated, Criteria: []string{"CC8.1"},
-				Tests: []Test{{ID: "github.branch_protection", Title: "Default branches require review", Status: "pass", DaysFailing: 3}},
+				Tests:  []Test{{ID: "github.branch_protection", Title: "Default branches require review", Status: "pass", DaysFailing: 3}},
 				Status: "exceptions", StatusNote: "failing 3 days of 181",
 				Exceptions: []Exception{{Control: "CHG-01", Source: "test_failure", From: "2026-02-01", To: "2026-02-04", Item: "github.branch_protection on acme/api", Note: "protection disabled during migration"},
 					{Control: "CHG-01", Source: "sample", From: "2026-03-05", Item: "pr:2", Note: "merged without approval"}}},

@@ -364,7 +364,6 @@ func days(d float64) string {
 
 func assertion(d Data) []block {
 	org := d.Org.Name
-	_, many := d.critWord()
 	basis := "the applicable trust services criteria"
 	if d.Audit.Framework == model.SOC1 {
 		basis = "the control objectives stated in the description"
@@ -387,7 +386,7 @@ func assertion(d Data) []block {
 	}
 	p = append(p, block{List: items})
 	if n := len(d.AllExceptions()); n > 0 {
-		p = append(p, note(fmt.Sprintf("%d exception(s) are recorded against the %s' controls: decide with the service auditor whether the assertion needs a qualification.", n, many)))
+		p = append(p, note(fmt.Sprintf("%s recorded against the controls: decide with the service auditor whether the assertion needs a qualification.", plural(n, "exception is", "exceptions are"))))
 	}
 	p = append(p, block{Pairs: [][2]string{{"Signed", "[Name], [Title]"}, {"For", org}, {"Date", "[Date]"}}})
 	return p
@@ -440,4 +439,12 @@ func whenShort(d Data) string {
 		return "as of " + d.Audit.AsOf
 	}
 	return "for the period " + d.Audit.PeriodFrom + " to " + d.Audit.PeriodTo
+}
+
+// plural is "1 exception is" or "3 exceptions are".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
