@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
+	"github.com/assurehq/assure/internal/audit"
 	"github.com/assurehq/assure/internal/catalog"
 	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
@@ -33,6 +34,7 @@ type Deps struct {
 	Collect  *collect.Service
 	Checks   *check.Service
 	Monitor  *monitor.Service
+	Audits   *audit.Service
 	Now      func() time.Time
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
+	"github.com/assurehq/assure/internal/audit"
 	"github.com/assurehq/assure/internal/catalog"
 	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
@@ -45,6 +46,7 @@ type Deps struct {
 	Evidence *evidence.Service
 	Checks   *check.Service
 	Monitor  *monitor.Service
+	Audits   *audit.Service
 	Ledger   *ledger.Log
 	// MaxUpload is the largest evidence file accepted, in bytes.
 	MaxUpload int64
