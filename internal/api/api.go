@@ -11,6 +11,7 @@ import (
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/audit"
+	"github.com/assurehq/assure/internal/audit/export"
 	"github.com/assurehq/assure/internal/catalog"
 	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
@@ -35,6 +36,7 @@ type Deps struct {
 	Checks   *check.Service
 	Monitor  *monitor.Service
 	Audits   *audit.Service
+	Exports  *export.Service
 	Now      func() time.Time
 }
 

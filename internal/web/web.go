@@ -18,6 +18,7 @@ import (
 
 	"github.com/assurehq/assure/internal/account"
 	"github.com/assurehq/assure/internal/audit"
+	"github.com/assurehq/assure/internal/audit/export"
 	"github.com/assurehq/assure/internal/catalog"
 	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
@@ -47,6 +48,7 @@ type Deps struct {
 	Checks   *check.Service
 	Monitor  *monitor.Service
 	Audits   *audit.Service
+	Exports  *export.Service
 	Ledger   *ledger.Log
 	// MaxUpload is the largest evidence file accepted, in bytes.
 	MaxUpload int64
