@@ -91,6 +91,8 @@ func New(d Deps) (*Handlers, error) {
 		"result": resultBadge,
 		"list":   func(v ...string) []string { return v },
 		"state":  stateBadge,
+		"dur":    audit.HumanDuration,
+		"audit":  auditBadge,
 	})
 	// The layout, every *_nav.html (an area's tabs) and every *_part.html (a
 	// fragment several pages use) are shared by all pages.
