@@ -195,7 +195,7 @@ func (s *Server) table() []Route {
 		{Method: get, Path: "/api/v1/resources/{id}", Perm: view, API: a.GetResource, Summary: "Read a resource with its versions and the observations behind each", Returns: collect.ResourceDetail{}},
 		{Method: get, Path: "/api/v1/observations/{id}", Perm: view, API: a.GetObservation, Summary: "Read an observation (one recorded call)", Returns: collect.ObservationView{}},
 		{Method: get, Path: "/api/v1/observations/{id}/body", Perm: view, API: a.GetObservationBody, Summary: "Download an observation's raw body as stored (secret values replaced)", File: true},
-	}, append(append(s.testRoutes(), s.notificationRoutes()...), s.auditRoutes()...)...)
+	}, append(append(append(s.testRoutes(), s.notificationRoutes()...), s.auditRoutes()...), s.exportRoutes()...)...)
 }
 
 // validateRoutes refuses a table with a route that has no permission, more

@@ -77,7 +77,6 @@ type ManifestLedger struct {
 	Checkpoint  string `json:"checkpoint"`
 	PublicKey   string `json:"public_key"`
 	Consistency string `json:"consistency"`
-	KeyID       string `json:"key_id"`
 }
 
 // ManifestFile is one content file.

@@ -154,6 +154,13 @@ type Result struct {
 // it): the audit service checks that. A package is recorded in the ledger
 // (audit.exported, with the manifest's hash) under p's name.
 func (s *Service) Write(ctx context.Context, p model.Principal, id int64, f Format, w io.Writer, opt Options) (Result, error) {
+	if err := s.Access(ctx, p, id); err != nil {
+		return Result{}, err
+	}
+	f, err := ParseFormat(string(f))
+	if err != nil {
+		return Result{}, err
+	}
 	d, err := s.Data(ctx, p, id)
 	if err != nil {
 		return Result{}, err
@@ -181,6 +188,13 @@ func (s *Service) Write(ctx context.Context, p model.Principal, id int64, f Form
 		return res, fmt.Errorf("cannot export audit %d as %s: %w", id, f, err)
 	}
 	return res, nil
+}
+
+// Access checks that p may read (and so export) audit id: the audit
+// service's rule. An audit p may not see is not found.
+func (s *Service) Access(ctx context.Context, p model.Principal, id int64) error {
+	_, err := s.Audits.Audit(ctx, p, id)
+	return err
 }
 
 func info(a model.Audit) AuditInfo {
