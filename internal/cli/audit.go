@@ -21,7 +21,8 @@ func newAuditCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Type 1 and Type 2 audits: populations, samples, requests, point-in-time views"}
 	cmd.AddCommand(newAuditCreateCmd(e), newAuditListCmd(e), newAuditShowCmd(e), newAuditControlCmd(e), newAuditUpdateCmd(e),
 		newAuditInviteCmd(e), newAuditUninviteCmd(e), newAuditSamplingCmd(e), newAuditPopulationCmd(e), newAuditSampleCmd(e),
-		newAuditSamplesCmd(e), newAuditResultCmd(e), newAuditRequestCmd(e), newAuditCommentCmd(e), newAuditAsOfCmd(e))
+		newAuditSamplesCmd(e), newAuditResultCmd(e), newAuditRequestCmd(e), newAuditCommentCmd(e), newAuditAsOfCmd(e),
+		newAuditExportCmd(e))
 	return cmd
 }
 
