@@ -289,9 +289,13 @@ func writeLedgerFiles(ctx context.Context, z *zipWriter, s Seal, res *PackageRes
 	if s.Tree.Size() != uint64(s.Checkpoint.TreeSize) || hex.EncodeToString(root[:]) != s.Checkpoint.RootHash {
 		return fmt.Errorf("cannot seal the package: the ledger no longer matches its checkpoint at size %d: run `assure ledger verify`", s.Checkpoint.TreeSize)
 	}
-	var entries bytes.Buffer
+	// The entries are streamed from the store straight into the package.
+	entries, err := z.rawWriter(EntriesName)
+	if err != nil {
+		return err
+	}
 	found := false
-	err := s.Each(ctx, func(e model.LedgerEntry) error {
+	err = s.Each(ctx, func(e model.LedgerEntry) error {
 		l, err := entryLine(e, s.Tree)
 		if err != nil {
 			return err
@@ -300,7 +304,9 @@ func writeLedgerFiles(ctx context.Context, z *zipWriter, s Seal, res *PackageRes
 		if err != nil {
 			return err
 		}
-		entries.Write(b)
+		if _, err := entries.Write(b); err != nil {
+			return err
+		}
 		res.Entries++
 		found = found || e.Seq == s.Export.Seq
 		return nil
@@ -310,9 +316,6 @@ func writeLedgerFiles(ctx context.Context, z *zipWriter, s Seal, res *PackageRes
 	}
 	if !found {
 		return fmt.Errorf("cannot seal the package: the export entry %d was not proved", s.Export.Seq)
-	}
-	if err := z.addRaw(EntriesName, entries.Bytes()); err != nil {
-		return err
 	}
 	if err := z.addRaw(CheckpointName, []byte(ledger.FormatSignedCheckpoint(s.Checkpoint))); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -465,4 +466,66 @@ func extract(t *testing.T, path string) string {
 		}
 	}
 	return dir
+}
+
+// The sealer streams exactly the wanted entries, in order, from a log
+// longer than a page, and proves each against the new checkpoint.
+func TestSealerStreamsWantedEntries(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		c := &clock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+		org, err := st.CreateOrganization(ctx, "big", "Big", "UTC", c.t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _, _ := ledger.LoadOrCreateKey(filepath.Join(t.TempDir(), "key.pem"))
+		log := ledger.NewLog(st, key, "inst", c.now)
+		err = st.InTx(ctx, func(tx *store.Store) error {
+			for i := 0; i < 1203; i++ {
+				if _, err := ledger.Append(ctx, tx, org.ID, ledger.Record{Kind: "test.status_changed", Actor: model.SystemActor("monitor"),
+					Subject: "test:t", Payload: map[string]any{"n": i}, Time: c.t}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []int64{1, 2, 97, 500, 501, 502, 999, 1203}
+		seal, err := LedgerSealer{Store: st, Log: log, OrgID: org.ID, Actor: model.SystemActor("test"), Audit: AuditInfo{ID: 1, Type: 1, AsOf: "2026-02-28"}, Now: c.now}.
+			Seal(ctx, SealRequest{Audit: 1, ManifestSHA256: strings.Repeat("0", 64), Seqs: want})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		if err := seal.Each(ctx, func(e model.LedgerEntry) error {
+			l, err := entryLine(e, seal.Tree)
+			if err != nil {
+				return err
+			}
+			path, _ := parseHashes(l.Path)
+			h, _ := ledger.ParseHash(l.Hash)
+			root, _ := ledger.ParseHash(seal.Checkpoint.RootHash)
+			if err := ledger.VerifyInclusion(uint64(l.LeafIndex), uint64(l.TreeSize), h, path, root); err != nil {
+				return err
+			}
+			got = append(got, e.Seq)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(append(want, 1204)) || seal.Checkpoint.TreeSize != 1204 || seal.Export.Seq != 1204 {
+			t.Fatalf("entries %v, checkpoint %d, export %d", got, seal.Checkpoint.TreeSize, seal.Export.Seq)
+		}
+		// A wanted entry past the log is an error, not a silent gap.
+		seal, err = LedgerSealer{Store: st, Log: log, OrgID: org.ID, Actor: model.SystemActor("test"), Audit: AuditInfo{ID: 1, Type: 1, AsOf: "2026-02-28"}, Now: c.now}.
+			Seal(ctx, SealRequest{Audit: 1, ManifestSHA256: strings.Repeat("0", 64), Seqs: []int64{5, 99999}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := seal.Each(ctx, func(model.LedgerEntry) error { return nil }); err == nil {
+			t.Fatal("an entry past the checkpoint was not refused")
+		}
+	})
 }

@@ -118,6 +118,12 @@ func (z *zipWriter) addRaw(name string, b []byte) error {
 	return nil
 }
 
+// rawWriter opens a file the manifest does not list for streaming into
+// (the ledger entries, one line at a time).
+func (z *zipWriter) rawWriter(name string) (io.Writer, error) {
+	return z.create(name, "")
+}
+
 func (z *zipWriter) close() error {
 	if err := z.zw.Close(); err != nil {
 		return fmt.Errorf("cannot finish the package: %w", err)
