@@ -31,6 +31,7 @@ func TestAuditInTheBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	shot(ctx, t, "audit-overview")
 	if flash := text(ctx, t, `.flash`); !strings.Contains(flash, "opened") || !strings.Contains(flash, "controls frozen") {
 		t.Fatalf("flash: %q", flash)
 	}
@@ -70,6 +71,12 @@ func TestAuditInTheBrowser(t *testing.T) {
 		chromedp.WaitVisible(`#audit-controls`),
 		chromedp.Navigate(s.base+"/audits/1/controls/IAM-08"),
 		chromedp.WaitVisible(`#operation svg.chart`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot(ctx, t, "audit-control")
+	err = chromedp.Do(ctx,
 		chromedp.SendKeys(`#seed`, "42"),
 		chromedp.Submit(`#seed`),
 		chromedp.WaitVisible(`#sample-items`),
@@ -89,6 +96,7 @@ func TestAuditInTheBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	shot(ctx, t, "audit-sample")
 	if row := text(ctx, t, `#item-1`); !strings.Contains(row, "exception") || !strings.Contains(row, "no sign-off on file") {
 		t.Fatalf("item 1: %q", row)
 	}

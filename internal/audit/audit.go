@@ -212,7 +212,11 @@ func (s *Service) Create(ctx context.Context, p model.Principal, in CreateInput)
 	}
 	a.Name = strings.TrimSpace(in.Name)
 	if a.Name == "" {
-		a.Name = fmt.Sprintf("%s %s %s", strings.ToUpper(string(fw)), a.Type, a.PeriodLabel())
+		label := "SOC 2"
+		if fw == model.SOC1 {
+			label = "SOC 1"
+		}
+		a.Name = fmt.Sprintf("%s %s, %s", label, a.Type, a.PeriodLabel())
 	}
 	if len(a.Name) > 200 {
 		return Created{}, model.Invalid("name", "must be at most 200 characters")

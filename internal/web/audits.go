@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/assurehq/assure/internal/audit"
 	"github.com/assurehq/assure/internal/evidence"
@@ -411,7 +412,18 @@ func (h *Handlers) AuditSample(w http.ResponseWriter, r *http.Request, p model.P
 		return err
 	}
 	tested, exceptions := sm.Counts()
-	pg.V = map[string]any{"S": sm, "Tested": tested, "Exceptions": exceptions, "Comments": comments,
+	// A window or a day is named by its UTC days (the last one included).
+	when := map[int]string{}
+	for _, it := range sm.Items {
+		if it.To != nil {
+			first, last := it.At.UTC().Format(model.DateLayout), it.To.UTC().Add(-time.Nanosecond).Format(model.DateLayout)
+			when[it.Position] = first
+			if last != first {
+				when[it.Position] = first + " – " + last
+			}
+		}
+	}
+	pg.V = map[string]any{"S": sm, "Tested": tested, "Exceptions": exceptions, "Comments": comments, "When": when,
 		"Subject": "sample:" + strconv.FormatInt(sid, 10), "Back": auditURL(pg.Audit.ID, "/samples/", strconv.FormatInt(sid, 10))}
 	return h.render(w, r, http.StatusOK, "audit_sample", fmt.Sprintf("Sample %d · %s", sm.ID, sm.ControlKey), "audits", pg)
 }
