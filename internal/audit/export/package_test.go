@@ -310,6 +310,13 @@ func TestPackageTamperEveryFile(t *testing.T) {
 			t.Fatalf("an added file: faults %v", r.Faults)
 		}
 
+		// A name that would write outside the folder when extracted.
+		escaping := cloneFiles(files)
+		escaping["../outside.txt"] = []byte("x")
+		if r := verifyFile(t, writeZip(t, escaping), VerifyOptions{}); r.OK || !named(r, "../outside.txt") {
+			t.Fatalf("an escaping name: faults %v", r.Faults)
+		}
+
 		// Change a file and edit the manifest to match: the manifest is then
 		// named, because the ledger recorded the original manifest's hash.
 		edited := cloneFiles(files)
