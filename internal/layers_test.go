@@ -71,6 +71,15 @@ var layers = map[string]int{
 	// changes and expiring evidence; above collection, tests and evidence.
 	"internal/monitor": 40,
 
+	// Audits: Type 1 and Type 2 views built on test status intervals,
+	// exceptions and evidence versions; populations from collected
+	// resources, stored as evidence; samples; the auditor's workspace.
+	"internal/audit": 45,
+
+	// Exports: the control matrix, the report draft and the evidence
+	// package with its offline verification; above the audit service.
+	"internal/audit/export": 46,
+
 	// HTTP.
 	"internal/httpx":  60,
 	"internal/web":    61,

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
+	"github.com/assurehq/assure/internal/audit"
+	"github.com/assurehq/assure/internal/audit/export"
 	"github.com/assurehq/assure/internal/catalog"
 	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
@@ -33,6 +35,8 @@ type Deps struct {
 	Collect  *collect.Service
 	Checks   *check.Service
 	Monitor  *monitor.Service
+	Audits   *audit.Service
+	Exports  *export.Service
 	Now      func() time.Time
 }
 

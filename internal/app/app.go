@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
+	"github.com/assurehq/assure/internal/audit"
+	"github.com/assurehq/assure/internal/audit/export"
 	"github.com/assurehq/assure/internal/blob"
 	"github.com/assurehq/assure/internal/catalog"
 	"github.com/assurehq/assure/internal/check"
@@ -62,6 +64,13 @@ type App struct {
 	// into control status and readiness (nil while `assure migrate` runs on
 	// an older schema).
 	Checks *check.Service
+	// Audits runs Type 1 and Type 2 audits, populations, samples and the
+	// auditor's workspace (nil while `assure migrate` runs on an older
+	// schema).
+	Audits *audit.Service
+	// Exports writes an audit's control matrix, report draft and evidence
+	// package (nil while `assure migrate` runs on an older schema).
+	Exports *export.Service
 	// Bootstrap is set when this Open created the first organization and its
 	// owner; the caller shows the credentials once.
 	Bootstrap *account.Bootstrap
@@ -194,6 +203,10 @@ func (a *App) openLedger(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.Audits = audit.New(audit.Deps{Store: a.Store, Blobs: a.Blobs, Catalog: a.Catalog, Checks: a.Checks, Evidence: a.Evidence,
+		Accounts: a.Accounts, Now: a.Now})
+	a.Exports = export.New(export.Deps{Store: a.Store, Blobs: a.Blobs, Ledger: a.Ledger, Audits: a.Audits, Checks: a.Checks, Now: a.Now,
+		Generator: generator()})
 	a.Monitor = monitor.New(monitor.Options{Store: a.Store, Collect: a.Collect, Checks: a.Checks, Evidence: a.Evidence,
 		Catalog: a.Catalog, Secrets: a.Secrets, Now: a.Now, Log: a.Log, BaseURL: a.Config.BaseURL,
 		Tick: a.opts.SchedulerTick, DispatchEvery: a.opts.SchedulerTick})

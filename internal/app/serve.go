@@ -22,6 +22,8 @@ func (a *App) NewServer() (*server.Server, error) {
 		Accounts:      a.Accounts,
 		Catalog:       a.Catalog,
 		Evidence:      a.Evidence,
+		Audits:        a.Audits,
+		Exports:       a.Exports,
 		Ledger:        a.Ledger,
 		MaxUpload:     a.Config.MaxUploadBytes,
 		Collect:       a.Collect,
@@ -40,7 +42,7 @@ func (a *App) NewServer() (*server.Server, error) {
 	return server.New(server.Deps{
 		Accounts:    a.Accounts,
 		Web:         w,
-		API:         api.New(api.Deps{Accounts: a.Accounts, Catalog: a.Catalog, Evidence: a.Evidence, Ledger: a.Ledger, Collect: a.Collect, Checks: a.Checks, Monitor: a.Monitor, Now: a.Now}),
+		API:         api.New(api.Deps{Accounts: a.Accounts, Catalog: a.Catalog, Evidence: a.Evidence, Ledger: a.Ledger, Collect: a.Collect, Checks: a.Checks, Monitor: a.Monitor, Audits: a.Audits, Exports: a.Exports, Now: a.Now}),
 		Ready:       a.Ready,
 		Version:     buildinfo.Read().Version,
 		Log:         a.Log,

@@ -106,6 +106,7 @@ func newRoot(e *env) *cobra.Command {
 		newConnectorsCmd(e), newIntegrationsCmd(e), newScanCmd(e), newResourcesCmd(e), newRunsCmd(e), newObservationsCmd(e),
 		newNotificationsCmd(e), newScheduleCmd(e),
 		newTestsCmd(e), newExceptionsCmd(e),
+		newVerifyCmd(e), newAuditCmd(e),
 	)
 	return root
 }

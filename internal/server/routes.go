@@ -95,7 +95,6 @@ func (s *Server) table() []Route {
 		{Method: post, Path: "/evidence/{id}/release", Perm: manage, Page: w.EvidenceRelease},
 		{Method: get, Path: "/integrations", Perm: view, Page: w.Integrations},
 		{Method: get, Path: "/resources", Perm: view, Page: w.Resources},
-		{Method: get, Path: "/audits", Perm: model.PermAudit, Page: w.Area("audits")},
 
 		// Integrations, runs and resources.
 		{Method: get, Path: "/integrations/new", Perm: edit, Page: w.NewIntegration},
@@ -196,7 +195,7 @@ func (s *Server) table() []Route {
 		{Method: get, Path: "/api/v1/resources/{id}", Perm: view, API: a.GetResource, Summary: "Read a resource with its versions and the observations behind each", Returns: collect.ResourceDetail{}},
 		{Method: get, Path: "/api/v1/observations/{id}", Perm: view, API: a.GetObservation, Summary: "Read an observation (one recorded call)", Returns: collect.ObservationView{}},
 		{Method: get, Path: "/api/v1/observations/{id}/body", Perm: view, API: a.GetObservationBody, Summary: "Download an observation's raw body as stored (secret values replaced)", File: true},
-	}, append(s.testRoutes(), s.notificationRoutes()...)...)
+	}, append(append(append(s.testRoutes(), s.notificationRoutes()...), s.auditRoutes()...), s.exportRoutes()...)...)
 }
 
 // validateRoutes refuses a table with a route that has no permission, more

@@ -21,9 +21,7 @@ type area struct {
 
 // areas are the parts of the product whose pages are not built yet: the
 // rail links to them and each says what it will hold.
-var areas = map[string]area{
-	"audits": {"audits", "Audits", "No audits yet.", "Type 1 and Type 2 audits, populations, samples and the auditor's requests appear here."},
-}
+var areas = map[string]area{}
 
 // Area renders the page of a product area that has no content yet.
 func (h *Handlers) Area(key string) PageFunc {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/assurehq/assure/internal/account"
+	"github.com/assurehq/assure/internal/audit"
+	"github.com/assurehq/assure/internal/audit/export"
 	"github.com/assurehq/assure/internal/catalog"
 	"github.com/assurehq/assure/internal/check"
 	"github.com/assurehq/assure/internal/collect"
@@ -45,6 +47,8 @@ type Deps struct {
 	Evidence *evidence.Service
 	Checks   *check.Service
 	Monitor  *monitor.Service
+	Audits   *audit.Service
+	Exports  *export.Service
 	Ledger   *ledger.Log
 	// MaxUpload is the largest evidence file accepted, in bytes.
 	MaxUpload int64
@@ -87,6 +91,8 @@ func New(d Deps) (*Handlers, error) {
 		"result": resultBadge,
 		"list":   func(v ...string) []string { return v },
 		"state":  stateBadge,
+		"dur":    audit.HumanDuration,
+		"audit":  auditBadge,
 	})
 	// The layout, every *_nav.html (an area's tabs) and every *_part.html (a
 	// fragment several pages use) are shared by all pages.
