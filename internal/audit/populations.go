@@ -155,20 +155,14 @@ func (s *Service) ProducePopulation(ctx context.Context, p model.Principal, audi
 	return s.Store.Org(a.OrgID).Population(ctx, a.ID, pop.ID)
 }
 
+// canonicalFile is the population file as stored and hashed: RFC 8785
+// canonical JSON, so anyone can recompute its SHA-256.
 func canonicalFile(f PopulationFile) ([]byte, error) {
-	// Through JSON first: Canonical takes plain values (maps, slices,
-	// strings, integers), and attributes hold json.Number.
-	raw, err := json.Marshal(f)
+	b, err := ledger.Canonical(f)
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode the population: %w", err)
 	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return ledger.Canonical(v)
+	return b, nil
 }
 
 // populationControls links a population to the frozen controls it supports:
