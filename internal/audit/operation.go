@@ -352,7 +352,7 @@ func operationState(op ControlOperation, judged bool) (string, string) {
 	switch {
 	case op.Unaccepted > 0:
 		return OperationExceptions, fmt.Sprintf("%d failure(s) in the period not accepted by an exception (%s failing in total)",
-			op.Unaccepted, humanDuration(op.TimeFailing.Std()))
+			op.Unaccepted, op.TimeFailing.Human())
 	case oc.Periodic && oc.Gaps > 0:
 		return OperationGaps, fmt.Sprintf("evidence for %d of %d expected occurrence(s); %d due without evidence", oc.Present, oc.Expected, oc.Gaps)
 	case judged || (oc.Periodic && oc.Due > 0):
@@ -422,23 +422,5 @@ func joinAnd(parts []string) string {
 }
 
 // humanDuration writes a duration for people: "3 d 4 h", "5 h 12 min", "40 s".
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= 24*time.Hour:
-		days := d / (24 * time.Hour)
-		h := (d % (24 * time.Hour)) / time.Hour
-		if h == 0 {
-			return fmt.Sprintf("%d d", days)
-		}
-		return fmt.Sprintf("%d d %d h", days, h)
-	case d >= time.Hour:
-		return fmt.Sprintf("%d h %d min", d/time.Hour, (d%time.Hour)/time.Minute)
-	case d >= time.Minute:
-		return fmt.Sprintf("%d min", d/time.Minute)
-	default:
-		return fmt.Sprintf("%d s", d/time.Second)
-	}
-}
-
 // HumanDuration writes a duration for people (pages, the CLI, exports).
-func HumanDuration(d model.Duration) string { return humanDuration(d.Std()) }
+func HumanDuration(d model.Duration) string { return d.Human() }

@@ -413,7 +413,11 @@ func describe(v any) string {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		return "{" + short(strings.Join(keys, ", "), 60) + "}"
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, k+": "+describe(x[k]))
+		}
+		return "{" + short(strings.Join(parts, ", "), 100) + "}"
 	case []any:
 		parts := make([]string, 0, len(x))
 		for i, e := range x {

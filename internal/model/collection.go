@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -34,6 +35,26 @@ const DefaultInterval = time.Hour
 // Duration is a time.Duration that reads and writes as a Go duration string
 // ("1h0m0s") in JSON.
 type Duration time.Duration
+
+// Human writes the duration for people ("3 d 4 h", "2 h 5 min", "40 s"):
+// pages, the CLI and exports all show durations this way.
+func (d Duration) Human() string {
+	t := time.Duration(d)
+	switch {
+	case t >= 24*time.Hour:
+		days, h := t/(24*time.Hour), (t%(24*time.Hour))/time.Hour
+		if h == 0 {
+			return fmt.Sprintf("%d d", days)
+		}
+		return fmt.Sprintf("%d d %d h", days, h)
+	case t >= time.Hour:
+		return fmt.Sprintf("%d h %d min", t/time.Hour, (t%time.Hour)/time.Minute)
+	case t >= time.Minute:
+		return fmt.Sprintf("%d min", t/time.Minute)
+	default:
+		return fmt.Sprintf("%d s", t/time.Second)
+	}
+}
 
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }

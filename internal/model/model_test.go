@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestRolePermissions(t *testing.T) {
 	want := map[Role][]Permission{
@@ -45,5 +48,19 @@ func TestSlugAndTimeZone(t *testing.T) {
 	}
 	if ValidateTimeZone("Europe/Berlin") != nil || ValidateTimeZone("Mars/Base") == nil || ValidateTimeZone("") == nil {
 		t.Error("time zone rules")
+	}
+}
+
+func TestDurationHuman(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		40 * time.Second:                  "40 s",
+		46*time.Minute + 29*time.Second:   "46 min",
+		2*time.Hour + 5*time.Minute:       "2 h 5 min",
+		72 * time.Hour:                    "3 d",
+		3*24*time.Hour + 4*time.Hour + 59: "3 d 4 h",
+	} {
+		if got := Duration(d).Human(); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
 	}
 }

@@ -77,39 +77,24 @@ func timelineChart(rows []check.TimelineRow, from, to time.Time, loc *time.Locat
 	if len(rows) > 50 {
 		rows = rows[:50]
 	}
-	const labelW, stripW, rowH = 200, 560, 18
-	total := to.Sub(from).Seconds()
-	x := func(t time.Time) float64 { return labelW + stripW*t.Sub(from).Seconds()/total }
-	var b strings.Builder
-	h := rowH*len(rows) + 24
-	fmt.Fprintf(&b, `<svg class="chart" role="img" viewBox="0 0 %d %d" width="100%%" aria-labelledby="timeline-title" xmlns="http://www.w3.org/2000/svg">`, labelW+stripW+10, h)
-	b.WriteString(`<title id="timeline-title">Status of each resource from `)
-	template.HTMLEscape(&b, []byte(from.In(loc).Format("2006-01-02")+" to "+to.In(loc).Format("2006-01-02")))
-	b.WriteString(`; grey where it was not judged. The table below lists the time each spent failing.</title>`)
-	for i, r := range rows {
-		y := i * rowH
-		fmt.Fprintf(&b, `<text x="0" y="%d" font-size="12" fill="#333">%s</text>`, y+13, template.HTMLEscapeString(short(r.ResourceName, 28)))
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="12" fill="#f2f3f4"/>`, labelW, y+3, stripW)
+	title := "Status of each resource from " + from.In(loc).Format("2006-01-02") + " to " + to.In(loc).Format("2006-01-02") +
+		"; grey where it was not judged. The table below lists the time each spent failing."
+	c := newStripChart("timeline-title", title, from, to, len(rows), 200, 28)
+	when := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") }
+	for _, r := range rows {
+		row := c.row(r.ResourceName)
 		for _, s := range r.Segments {
-			x0, x1 := x(s.From), x(s.To)
-			if x1-x0 < 0.8 {
-				x1 = x0 + 0.8
-			}
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="12" fill="%s"><title>%s: %s – %s</title></rect>`, x0, y+3, x1-x0,
-				statusColor(s.Status), s.Status, s.From.In(loc).Format("2006-01-02 15:04"), s.To.In(loc).Format("2006-01-02 15:04"))
+			c.span(row, s.From, s.To, statusColor(s.Status), fmt.Sprintf("%s: %s – %s", s.Status, when(s.From), when(s.To)), false)
 		}
 	}
-	base := rowH * len(rows)
 	for d := 0; ; d += 15 {
 		t := from.AddDate(0, 0, d)
 		if t.After(to) {
 			break
 		}
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#cfd6dc"/><text x="%.1f" y="%d" font-size="11" fill="#666">%s</text>`,
-			x(t), x(t), base, base+5, x(t)-14, base+18, t.In(loc).Format("Jan 2"))
+		c.tick(t, t.In(loc).Format("Jan 2"))
 	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
+	return c.html()
 }
 
 // trendChart draws failing and passing results per day as two lines.
