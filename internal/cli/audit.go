@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -24,20 +23,6 @@ func newAuditCmd(e *env) *cobra.Command {
 		newAuditSamplesCmd(e), newAuditResultCmd(e), newAuditRequestCmd(e), newAuditCommentCmd(e), newAuditAsOfCmd(e),
 		newAuditExportCmd(e))
 	return cmd
-}
-
-// withOrg opens the installation as the operator of --org and runs fn.
-func (e *env) withOrg(cmd *cobra.Command, fn func(ctx context.Context, a *app.App, p model.Principal) error) error {
-	ctx := cmd.Context()
-	a, p, err := e.openOrg(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if a.Audits == nil {
-		return errors.New("the database schema is older than this binary: run `assure migrate` first")
-	}
-	return fn(ctx, a, p)
 }
 
 func argID(what, s string) (int64, error) {

@@ -141,6 +141,19 @@ func (e *env) openOrg(ctx context.Context) (*app.App, model.Principal, error) {
 	return a, a.Accounts.OperatorPrincipal(org), nil
 }
 
+// withOrg opens the installation, resolves --org into the operator's
+// principal, runs fn, and closes the installation: the frame of every
+// command that acts inside one organization.
+func (e *env) withOrg(cmd *cobra.Command, fn func(ctx context.Context, a *app.App, p model.Principal) error) error {
+	ctx := cmd.Context()
+	a, p, err := e.openOrg(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(ctx, a, p)
+}
+
 // printBootstrap shows the first owner's credentials. They are printed once
 // and never logged: the log may be collected; the terminal is the operator's.
 func printBootstrap(w io.Writer, baseURL string, b *account.Bootstrap) {

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"github.com/assurehq/assure/internal/app"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,35 +27,31 @@ func newControlsListCmd(e *env) *cobra.Command {
 		Short: "List the organization's controls",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			cs, err := a.Catalog.Controls(ctx, p)
-			if err != nil {
-				return err
-			}
-			var out []model.Control
-			for _, c := range cs {
-				if (status == "" || string(c.Status) == status) && (owner == "" || strings.Contains(strings.ToLower(c.Owner), strings.ToLower(owner))) {
-					out = append(out, c)
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				cs, err := a.Catalog.Controls(ctx, p)
+				if err != nil {
+					return err
 				}
-			}
-			if asJSON {
-				return printJSON(e.stdout, catalog.Views(out))
-			}
-			if len(out) == 0 {
-				fmt.Fprintln(e.stdout, "No controls yet: adopt the library with `assure controls adopt --all` or add your own with `assure controls add`.")
-				return nil
-			}
-			t := newTable(e.stdout)
-			fmt.Fprintln(t, "KEY\tSTATUS\tFREQUENCY\tNATURE\tOWNER\tCRITERIA\tTITLE")
-			for _, c := range out {
-				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Key, c.Status, c.Frequency.Label(), c.Nature.Label(), c.Owner, strings.Join(c.CriterionIDs(), " "), c.Title)
-			}
-			return t.Flush()
+				var out []model.Control
+				for _, c := range cs {
+					if (status == "" || string(c.Status) == status) && (owner == "" || strings.Contains(strings.ToLower(c.Owner), strings.ToLower(owner))) {
+						out = append(out, c)
+					}
+				}
+				if asJSON {
+					return printJSON(e.stdout, catalog.Views(out))
+				}
+				if len(out) == 0 {
+					fmt.Fprintln(e.stdout, "No controls yet: adopt the library with `assure controls adopt --all` or add your own with `assure controls add`.")
+					return nil
+				}
+				t := newTable(e.stdout)
+				fmt.Fprintln(t, "KEY\tSTATUS\tFREQUENCY\tNATURE\tOWNER\tCRITERIA\tTITLE")
+				for _, c := range out {
+					fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Key, c.Status, c.Frequency.Label(), c.Nature.Label(), c.Owner, strings.Join(c.CriterionIDs(), " "), c.Title)
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -69,21 +67,17 @@ func newControlsShowCmd(e *env) *cobra.Command {
 		Short: "Show a control with its mappings and rationales",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			c, err := a.Catalog.Control(ctx, p, args[0])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, catalog.View(c))
-			}
-			printControl(e, c)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				c, err := a.Catalog.Control(ctx, p, args[0])
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, catalog.View(c))
+				}
+				printControl(e, c)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -139,24 +133,20 @@ func newControlsAdoptCmd(e *env) *cobra.Command {
 			if all == (len(args) > 0) {
 				return usageError{fmt.Errorf("give library keys (assure controls adopt IAM-01 CHG-02) or --all, not both or neither")}
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			res, err := a.Catalog.Adopt(ctx, p, args, all)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, res)
-			}
-			fmt.Fprintf(e.stdout, "Adopted %d controls from library version %s.\n", len(res.Adopted), a.Catalog.Catalog().Library.Version)
-			if len(res.Skipped) > 0 {
-				fmt.Fprintf(e.stdout, "Skipped %d the organization already has: %s\n", len(res.Skipped), strings.Join(res.Skipped, " "))
-			}
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				res, err := a.Catalog.Adopt(ctx, p, args, all)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, res)
+				}
+				fmt.Fprintf(e.stdout, "Adopted %d controls from library version %s.\n", len(res.Adopted), a.Catalog.Catalog().Library.Version)
+				if len(res.Skipped) > 0 {
+					fmt.Fprintf(e.stdout, "Skipped %d the organization already has: %s\n", len(res.Skipped), strings.Join(res.Skipped, " "))
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "adopt the whole library")
@@ -226,23 +216,19 @@ func newControlsAddCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			c, err := a.Catalog.AddControl(ctx, p, catalog.ControlInput{Key: args[0], Title: f.title, Description: f.description,
-				Owner: f.owner, Frequency: model.Frequency(f.frequency), Nature: model.Nature(f.nature), Status: model.ControlStatus(f.status),
-				Evidence: f.evidence, Criteria: crit, Objectives: obj})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, catalog.View(c))
-			}
-			fmt.Fprintf(e.stdout, "Added control %s.\n", c.Key)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				c, err := a.Catalog.AddControl(ctx, p, catalog.ControlInput{Key: args[0], Title: f.title, Description: f.description,
+					Owner: f.owner, Frequency: model.Frequency(f.frequency), Nature: model.Nature(f.nature), Status: model.ControlStatus(f.status),
+					Evidence: f.evidence, Criteria: crit, Objectives: obj})
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, catalog.View(c))
+				}
+				fmt.Fprintf(e.stdout, "Added control %s.\n", c.Key)
+				return nil
+			})
 		},
 	}
 	f.register(cmd)
@@ -300,21 +286,17 @@ func newControlsEditCmd(e *env) *cobra.Command {
 			for _, r := range reset {
 				patch.Reset = append(patch.Reset, model.ControlField(r))
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			c, err := a.Catalog.EditControl(ctx, p, args[0], patch)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, catalog.View(c))
-			}
-			fmt.Fprintf(e.stdout, "Saved control %s.\n", c.Key)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				c, err := a.Catalog.EditControl(ctx, p, args[0], patch)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, catalog.View(c))
+				}
+				fmt.Fprintf(e.stdout, "Saved control %s.\n", c.Key)
+				return nil
+			})
 		},
 	}
 	f.register(cmd)
@@ -360,40 +342,36 @@ func newControlsUpgradeCmd(e *env) *cobra.Command {
 		Short: "Bring adopted controls to this binary's library version (edited fields are kept and listed for review)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			rep, err := a.Catalog.UpgradeLibrary(ctx, p)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, rep)
-			}
-			fmt.Fprintf(e.stdout, "Library version %s: %d controls updated.\n", rep.LibraryVersion, len(rep.Updated))
-			for _, u := range rep.Updated {
-				var fs []string
-				for _, f := range u.Fields {
-					fs = append(fs, string(f))
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				rep, err := a.Catalog.UpgradeLibrary(ctx, p)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(e.stdout, "  %s (from %s): %s\n", u.Key, u.FromVersion, strings.Join(fs, ", "))
-			}
-			if len(rep.Review) > 0 {
-				fmt.Fprintf(e.stdout, "\nYour edits were kept where the library also changed (take the library's text with `assure controls edit KEY --reset FIELD`):\n")
-				for _, r := range rep.Review {
-					fmt.Fprintf(e.stdout, "  %s %s\n    yours:   %s\n    library: %s\n", r.Key, r.Field, oneLineText(r.Yours), oneLineText(r.Library))
+				if asJSON {
+					return printJSON(e.stdout, rep)
 				}
-			}
-			if len(rep.Removed) > 0 {
-				fmt.Fprintf(e.stdout, "\nNo longer in the library (left as they are): %s\n", strings.Join(rep.Removed, " "))
-			}
-			if len(rep.Available) > 0 {
-				fmt.Fprintf(e.stdout, "\n%d library controls not adopted yet (assure controls adopt KEY…).\n", len(rep.Available))
-			}
-			return nil
+				fmt.Fprintf(e.stdout, "Library version %s: %d controls updated.\n", rep.LibraryVersion, len(rep.Updated))
+				for _, u := range rep.Updated {
+					var fs []string
+					for _, f := range u.Fields {
+						fs = append(fs, string(f))
+					}
+					fmt.Fprintf(e.stdout, "  %s (from %s): %s\n", u.Key, u.FromVersion, strings.Join(fs, ", "))
+				}
+				if len(rep.Review) > 0 {
+					fmt.Fprintf(e.stdout, "\nYour edits were kept where the library also changed (take the library's text with `assure controls edit KEY --reset FIELD`):\n")
+					for _, r := range rep.Review {
+						fmt.Fprintf(e.stdout, "  %s %s\n    yours:   %s\n    library: %s\n", r.Key, r.Field, oneLineText(r.Yours), oneLineText(r.Library))
+					}
+				}
+				if len(rep.Removed) > 0 {
+					fmt.Fprintf(e.stdout, "\nNo longer in the library (left as they are): %s\n", strings.Join(rep.Removed, " "))
+				}
+				if len(rep.Available) > 0 {
+					fmt.Fprintf(e.stdout, "\n%d library controls not adopted yet (assure controls adopt KEY…).\n", len(rep.Available))
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

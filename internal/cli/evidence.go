@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"github.com/assurehq/assure/internal/app"
 	"io"
 	"os"
 	"path/filepath"
@@ -122,22 +124,18 @@ func newEvidenceAddCmd(e *env) *cobra.Command {
 			if closer != nil {
 				defer closer.Close()
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			it, err := a.Evidence.Add(ctx, p, evidence.NewItem{Kind: k, Title: title, Description: description, Controls: controls, Content: c})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, it)
-			}
-			fmt.Fprintf(e.stdout, "Added evidence %d (%s) for %s: %s\nSHA-256 %s, recorded in ledger entry %d.\n",
-				it.ID, it.Kind, strings.Join(it.Controls, ", "), it.Title, it.Current.SHA256, it.Current.LedgerSeq)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				it, err := a.Evidence.Add(ctx, p, evidence.NewItem{Kind: k, Title: title, Description: description, Controls: controls, Content: c})
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, it)
+				}
+				fmt.Fprintf(e.stdout, "Added evidence %d (%s) for %s: %s\nSHA-256 %s, recorded in ledger entry %d.\n",
+					it.ID, it.Kind, strings.Join(it.Controls, ", "), it.Title, it.Current.SHA256, it.Current.LedgerSeq)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringArrayVar(&controls, "control", nil, "a control the evidence supports (repeat for several)")
@@ -161,37 +159,33 @@ func newEvidenceVersionCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			it, err := a.Evidence.Item(ctx, p, id)
-			if err != nil {
-				return err
-			}
-			arg := ""
-			if len(args) == 2 {
-				arg = args[1]
-			}
-			c, closer, err := cf.content(it.Kind, arg)
-			if err != nil {
-				return err
-			}
-			if closer != nil {
-				defer closer.Close()
-			}
-			it, err = a.Evidence.AddVersion(ctx, p, id, c)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, it)
-			}
-			fmt.Fprintf(e.stdout, "Evidence %d is now at version %d (SHA-256 %s, ledger entry %d); earlier versions remain.\n",
-				it.ID, it.Current.Version, it.Current.SHA256, it.Current.LedgerSeq)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				it, err := a.Evidence.Item(ctx, p, id)
+				if err != nil {
+					return err
+				}
+				arg := ""
+				if len(args) == 2 {
+					arg = args[1]
+				}
+				c, closer, err := cf.content(it.Kind, arg)
+				if err != nil {
+					return err
+				}
+				if closer != nil {
+					defer closer.Close()
+				}
+				it, err = a.Evidence.AddVersion(ctx, p, id, c)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, it)
+				}
+				fmt.Fprintf(e.stdout, "Evidence %d is now at version %d (SHA-256 %s, ledger entry %d); earlier versions remain.\n",
+					it.ID, it.Current.Version, it.Current.SHA256, it.Current.LedgerSeq)
+				return nil
+			})
 		},
 	}
 	cf.add(cmd)
@@ -225,29 +219,25 @@ func newEvidenceListCmd(e *env) *cobra.Command {
 		Short: "List evidence, expiring first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			items, err := a.Evidence.List(ctx, p, control)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if items == nil {
-					items = []model.EvidenceItem{}
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				items, err := a.Evidence.List(ctx, p, control)
+				if err != nil {
+					return err
 				}
-				return printJSON(e.stdout, items)
-			}
-			t := newTable(e.stdout)
-			fmt.Fprintln(t, "ID\tKIND\tCONTROLS\tEFFECTIVE\tEXPIRES\tVERSION\tSHA-256\tTITLE")
-			for _, it := range items {
-				c := it.Current
-				fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", it.ID, it.Kind, strings.Join(it.Controls, ","), period(c), c.ExpiresOn, c.Version, c.SHA256[:12], it.Title)
-			}
-			return t.Flush()
+				if asJSON {
+					if items == nil {
+						items = []model.EvidenceItem{}
+					}
+					return printJSON(e.stdout, items)
+				}
+				t := newTable(e.stdout)
+				fmt.Fprintln(t, "ID\tKIND\tCONTROLS\tEFFECTIVE\tEXPIRES\tVERSION\tSHA-256\tTITLE")
+				for _, it := range items {
+					c := it.Current
+					fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", it.ID, it.Kind, strings.Join(it.Controls, ","), period(c), c.ExpiresOn, c.Version, c.SHA256[:12], it.Title)
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&control, "control", "", "only evidence for this control")
@@ -266,60 +256,56 @@ func newEvidenceShowCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			d, err := a.Evidence.Detail(ctx, p, id)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, d)
-			}
-			it := d.Item
-			w := e.stdout
-			fmt.Fprintf(w, "Evidence %d: %s\n  kind      %s\n  controls  %s\n  added     %s by %s\n", it.ID, it.Title, it.Kind,
-				strings.Join(it.Controls, ", "), it.CreatedAt.Format(time.RFC3339), who(it.CreatedBy))
-			if it.Description != "" {
-				fmt.Fprintf(w, "  about     %s\n", it.Description)
-			}
-			if it.LegalHold {
-				fmt.Fprintln(w, "  legal hold: the retention policy does not apply")
-			}
-			fmt.Fprintln(w, "\nVersions:")
-			t := newTable(w)
-			fmt.Fprintln(t, "  V\tEFFECTIVE\tEXPIRES\tSIZE\tTYPE\tSHA-256\tLEDGER\tSTATE")
-			for _, v := range d.Versions {
-				state := "current"
-				switch {
-				case v.DeletedAt != nil:
-					state = "deleted (" + v.DeletionReason + ")"
-				case v.SupersededAt != nil:
-					state = "superseded"
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				d, err := a.Evidence.Detail(ctx, p, id)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(t, "  %d\t%s\t%s\t%d\t%s\t%s\t%d\t%s\n", v.Version, period(&v), v.ExpiresOn, v.Size, v.MediaType, v.SHA256, v.LedgerSeq, state)
-			}
-			t.Flush()
-			fmt.Fprintln(w, "\nLedger:")
-			for _, pe := range d.Ledger {
-				proof := "not yet in a signed checkpoint"
-				if pe.Proof != nil && pe.Proof.Checkpoint != nil {
-					proof = fmt.Sprintf("proved in the checkpoint at size %d (root %s)", pe.Proof.TreeSize, pe.Proof.RootHash[:16])
+				if asJSON {
+					return printJSON(e.stdout, d)
 				}
-				fmt.Fprintf(w, "  #%d %s %s by %s, hash %s, %s\n", pe.Entry.Seq, pe.Entry.Time.Format(time.RFC3339), pe.Entry.Kind, who(pe.Entry.Actor), pe.Entry.Hash[:16], proof)
-			}
-			if d.Verification.OK {
-				fmt.Fprintln(w, "\nVerification: ✓ every file matches its hash and every version its ledger entry")
-			} else {
-				fmt.Fprintln(w, "\nVerification: ✕ FAILED")
-				for _, pr := range d.Verification.Problems {
-					fmt.Fprintf(w, "  - %s\n", pr)
+				it := d.Item
+				w := e.stdout
+				fmt.Fprintf(w, "Evidence %d: %s\n  kind      %s\n  controls  %s\n  added     %s by %s\n", it.ID, it.Title, it.Kind,
+					strings.Join(it.Controls, ", "), it.CreatedAt.Format(time.RFC3339), who(it.CreatedBy))
+				if it.Description != "" {
+					fmt.Fprintf(w, "  about     %s\n", it.Description)
 				}
-			}
-			return nil
+				if it.LegalHold {
+					fmt.Fprintln(w, "  legal hold: the retention policy does not apply")
+				}
+				fmt.Fprintln(w, "\nVersions:")
+				t := newTable(w)
+				fmt.Fprintln(t, "  V\tEFFECTIVE\tEXPIRES\tSIZE\tTYPE\tSHA-256\tLEDGER\tSTATE")
+				for _, v := range d.Versions {
+					state := "current"
+					switch {
+					case v.DeletedAt != nil:
+						state = "deleted (" + v.DeletionReason + ")"
+					case v.SupersededAt != nil:
+						state = "superseded"
+					}
+					fmt.Fprintf(t, "  %d\t%s\t%s\t%d\t%s\t%s\t%d\t%s\n", v.Version, period(&v), v.ExpiresOn, v.Size, v.MediaType, v.SHA256, v.LedgerSeq, state)
+				}
+				t.Flush()
+				fmt.Fprintln(w, "\nLedger:")
+				for _, pe := range d.Ledger {
+					proof := "not yet in a signed checkpoint"
+					if pe.Proof != nil && pe.Proof.Checkpoint != nil {
+						proof = fmt.Sprintf("proved in the checkpoint at size %d (root %s)", pe.Proof.TreeSize, pe.Proof.RootHash[:16])
+					}
+					fmt.Fprintf(w, "  #%d %s %s by %s, hash %s, %s\n", pe.Entry.Seq, pe.Entry.Time.Format(time.RFC3339), pe.Entry.Kind, who(pe.Entry.Actor), pe.Entry.Hash[:16], proof)
+				}
+				if d.Verification.OK {
+					fmt.Fprintln(w, "\nVerification: ✓ every file matches its hash and every version its ledger entry")
+				} else {
+					fmt.Fprintln(w, "\nVerification: ✕ FAILED")
+					for _, pr := range d.Verification.Problems {
+						fmt.Fprintf(w, "  - %s\n", pr)
+					}
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -351,33 +337,29 @@ func newEvidenceDownloadCmd(e *env) *cobra.Command {
 			if output == "" {
 				return usageError{errors.New("say where to write it with --output FILE (or - for standard output)")}
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			f, err := a.Evidence.Open(ctx, p, id, version)
-			if err != nil {
-				return err
-			}
-			defer f.Body.Close()
-			var w io.Writer = e.stdout
-			if output != "-" {
-				out, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				f, err := a.Evidence.Open(ctx, p, id, version)
 				if err != nil {
-					return fmt.Errorf("cannot create %s (it must not exist yet): %w", output, err)
+					return err
 				}
-				defer out.Close()
-				w = out
-			}
-			if _, err := io.Copy(w, f.Body); err != nil {
-				return fmt.Errorf("cannot write the file: %w", err)
-			}
-			if output != "-" {
-				fmt.Fprintf(e.stderr, "Wrote version %d of evidence %d (%d bytes, SHA-256 %s) to %s.\n", f.Version.Version, id, f.Version.Size, f.Version.SHA256, output)
-			}
-			return nil
+				defer f.Body.Close()
+				var w io.Writer = e.stdout
+				if output != "-" {
+					out, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+					if err != nil {
+						return fmt.Errorf("cannot create %s (it must not exist yet): %w", output, err)
+					}
+					defer out.Close()
+					w = out
+				}
+				if _, err := io.Copy(w, f.Body); err != nil {
+					return fmt.Errorf("cannot write the file: %w", err)
+				}
+				if output != "-" {
+					fmt.Fprintf(e.stderr, "Wrote version %d of evidence %d (%d bytes, SHA-256 %s) to %s.\n", f.Version.Version, id, f.Version.Size, f.Version.SHA256, output)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().IntVar(&version, "version", 0, "the version to write (default: the current one)")
@@ -397,33 +379,29 @@ func newEvidenceExpiringCmd(e *env) *cobra.Command {
 			if err != nil || d == 0 {
 				return usageError{fmt.Errorf("--within %q: use a number of days like 30d", within)}
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			ex, err := a.Evidence.ExpiringSoon(ctx, p.Org.ID, d)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, ex)
-			}
-			if len(ex) == 0 {
-				fmt.Fprintf(e.stdout, "No evidence expires within %s.\n", within)
-				return nil
-			}
-			t := newTable(e.stdout)
-			fmt.Fprintln(t, "ID\tEXPIRES\tSTATE\tCONTROLS\tTITLE")
-			for _, x := range ex {
-				state := "expiring"
-				if x.Expired {
-					state = "EXPIRED"
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				ex, err := a.Evidence.ExpiringSoon(ctx, p.Org.ID, d)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\n", x.Item.ID, x.ExpiresOn, state, strings.Join(x.Item.Controls, ","), x.Item.Title)
-			}
-			return t.Flush()
+				if asJSON {
+					return printJSON(e.stdout, ex)
+				}
+				if len(ex) == 0 {
+					fmt.Fprintf(e.stdout, "No evidence expires within %s.\n", within)
+					return nil
+				}
+				t := newTable(e.stdout)
+				fmt.Fprintln(t, "ID\tEXPIRES\tSTATE\tCONTROLS\tTITLE")
+				for _, x := range ex {
+					state := "expiring"
+					if x.Expired {
+						state = "EXPIRED"
+					}
+					fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\n", x.Item.ID, x.ExpiresOn, state, strings.Join(x.Item.Controls, ","), x.Item.Title)
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&within, "within", "30d", "how far ahead to look")
@@ -443,64 +421,60 @@ func newEvidenceRetentionCmd(e *env) *cobra.Command {
 			"is on legal hold. Each deletion is a ledger entry; the hash stays. --days 0 keeps evidence forever.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			pol, err := a.Evidence.Policy(ctx, p)
-			if err != nil {
-				return err
-			}
-			var dels []evidence.Deletion
-			if cmd.Flags().Changed("days") || hold != "" {
-				h := pol.LegalHold
-				switch hold {
-				case "":
-				case "on":
-					h = true
-				case "off":
-					h = false
-				default:
-					return usageError{fmt.Errorf("--legal-hold must be on or off, got %q", hold)}
-				}
-				if !cmd.Flags().Changed("days") {
-					days = pol.Days
-				}
-				if pol, dels, err = a.Evidence.SetPolicy(ctx, p, days, h); err != nil {
-					return err
-				}
-			}
-			if apply {
-				more, err := a.Evidence.ApplyRetention(ctx, p.Org.ID, evidence.ReasonRetention)
-				dels = append(dels, more...)
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				pol, err := a.Evidence.Policy(ctx, p)
 				if err != nil {
 					return err
 				}
-			}
-			if asJSON {
-				if dels == nil {
-					dels = []evidence.Deletion{}
+				var dels []evidence.Deletion
+				if cmd.Flags().Changed("days") || hold != "" {
+					h := pol.LegalHold
+					switch hold {
+					case "":
+					case "on":
+						h = true
+					case "off":
+						h = false
+					default:
+						return usageError{fmt.Errorf("--legal-hold must be on or off, got %q", hold)}
+					}
+					if !cmd.Flags().Changed("days") {
+						days = pol.Days
+					}
+					if pol, dels, err = a.Evidence.SetPolicy(ctx, p, days, h); err != nil {
+						return err
+					}
 				}
-				return printJSON(e.stdout, map[string]any{"policy": pol, "deleted": dels})
-			}
-			if pol.Days == 0 {
-				fmt.Fprintln(e.stdout, "Retention: evidence is kept forever.")
-			} else {
-				fmt.Fprintf(e.stdout, "Retention: a version is deleted %d days after it stops being relevant.\n", pol.Days)
-			}
-			if pol.LegalHold {
-				fmt.Fprintln(e.stdout, "Legal hold: ON — nothing is deleted.")
-			}
-			for _, d := range dels {
-				fmt.Fprintf(e.stdout, "Deleted evidence %d version %d (SHA-256 %s, %s)", d.ItemID, d.Version, d.SHA256, d.Reason)
-				if d.BlobKept != "" {
-					fmt.Fprintf(e.stdout, "; the file stays: %s", d.BlobKept)
+				if apply {
+					more, err := a.Evidence.ApplyRetention(ctx, p.Org.ID, evidence.ReasonRetention)
+					dels = append(dels, more...)
+					if err != nil {
+						return err
+					}
 				}
-				fmt.Fprintln(e.stdout, ".")
-			}
-			return nil
+				if asJSON {
+					if dels == nil {
+						dels = []evidence.Deletion{}
+					}
+					return printJSON(e.stdout, map[string]any{"policy": pol, "deleted": dels})
+				}
+				if pol.Days == 0 {
+					fmt.Fprintln(e.stdout, "Retention: evidence is kept forever.")
+				} else {
+					fmt.Fprintf(e.stdout, "Retention: a version is deleted %d days after it stops being relevant.\n", pol.Days)
+				}
+				if pol.LegalHold {
+					fmt.Fprintln(e.stdout, "Legal hold: ON — nothing is deleted.")
+				}
+				for _, d := range dels {
+					fmt.Fprintf(e.stdout, "Deleted evidence %d version %d (SHA-256 %s, %s)", d.ItemID, d.Version, d.SHA256, d.Reason)
+					if d.BlobKept != "" {
+						fmt.Fprintf(e.stdout, "; the file stays: %s", d.BlobKept)
+					}
+					fmt.Fprintln(e.stdout, ".")
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().IntVar(&days, "days", 0, "days to keep a version after it stops being relevant (0: forever)")
@@ -522,22 +496,18 @@ func newEvidenceHoldCmd(e *env, hold bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			it, dels, err := a.Evidence.SetHold(ctx, p, id, hold)
-			if err != nil {
-				return err
-			}
-			if hold {
-				fmt.Fprintf(e.stdout, "Evidence %d is on legal hold.\n", it.ID)
-			} else {
-				fmt.Fprintf(e.stdout, "Evidence %d is released from legal hold; %d version(s) were past retention and deleted.\n", it.ID, len(dels))
-			}
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				it, dels, err := a.Evidence.SetHold(ctx, p, id, hold)
+				if err != nil {
+					return err
+				}
+				if hold {
+					fmt.Fprintf(e.stdout, "Evidence %d is on legal hold.\n", it.ID)
+				} else {
+					fmt.Fprintf(e.stdout, "Evidence %d is released from legal hold; %d version(s) were past retention and deleted.\n", it.ID, len(dels))
+				}
+				return nil
+			})
 		},
 	}
 }

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"github.com/assurehq/assure/internal/app"
+	"github.com/assurehq/assure/internal/model"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -23,33 +26,29 @@ func newExceptionsListCmd(e *env) *cobra.Command {
 		Short: "List exceptions, active first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			list, err := a.Checks.Exceptions(ctx, p, test)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, list)
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(e.stdout, "No exceptions.")
-				return nil
-			}
-			t := newTable(e.stdout)
-			fmt.Fprintln(t, "ID\tSTATE\tTEST\tRESOURCE\tEXPIRES\tAPPROVER\tREASON")
-			for _, x := range list {
-				res := "(every resource)"
-				if x.ResourceID != 0 {
-					res = x.ResourceType + " " + x.ResourceName
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				list, err := a.Checks.Exceptions(ctx, p, test)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.State, x.TestID, res, x.ExpiresAt.Format("2006-01-02 15:04 MST"), x.Approver, x.Reason)
-			}
-			return t.Flush()
+				if asJSON {
+					return printJSON(e.stdout, list)
+				}
+				if len(list) == 0 {
+					fmt.Fprintln(e.stdout, "No exceptions.")
+					return nil
+				}
+				t := newTable(e.stdout)
+				fmt.Fprintln(t, "ID\tSTATE\tTEST\tRESOURCE\tEXPIRES\tAPPROVER\tREASON")
+				for _, x := range list {
+					res := "(every resource)"
+					if x.ResourceID != 0 {
+						res = x.ResourceType + " " + x.ResourceName
+					}
+					fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.State, x.TestID, res, x.ExpiresAt.Format("2006-01-02 15:04 MST"), x.Approver, x.Reason)
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&test, "test", "", "only this test's exceptions")
@@ -68,21 +67,17 @@ func newExceptionsAddCmd(e *env) *cobra.Command {
 			if id, err := strconv.ParseInt(in.Resource, 10, 64); err == nil {
 				in.ResourceID, in.Resource = id, ""
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			x, err := a.Checks.AddException(ctx, p, in)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, x)
-			}
-			fmt.Fprintf(e.stdout, "Exception %d accepts %s until %s.\n", x.ID, x.TestID, x.ExpiresAt.Format("2006-01-02 15:04 MST"))
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				x, err := a.Checks.AddException(ctx, p, in)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, x)
+				}
+				fmt.Fprintf(e.stdout, "Exception %d accepts %s until %s.\n", x.ID, x.TestID, x.ExpiresAt.Format("2006-01-02 15:04 MST"))
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&in.Test, "test", "", "the test whose failure is accepted")
@@ -105,21 +100,17 @@ func newExceptionsRevokeCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usageError{fmt.Errorf("exception id %q is not a number (see `assure exceptions list`)", args[0])}
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			x, err := a.Checks.RevokeException(ctx, p, id)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, x)
-			}
-			fmt.Fprintf(e.stdout, "Exception %d revoked.\n", x.ID)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				x, err := a.Checks.RevokeException(ctx, p, id)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, x)
+				}
+				fmt.Fprintf(e.stdout, "Exception %d revoked.\n", x.ID)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

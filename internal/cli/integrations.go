@@ -3,8 +3,10 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/assurehq/assure/internal/app"
 	"io"
 	"os"
 	"sort"
@@ -92,36 +94,32 @@ func newIntegrationsListCmd(e *env) *cobra.Command {
 		Short: "List integrations with their health, last run and next run",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			list, err := a.Collect.Integrations(ctx, p)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, list)
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(e.stdout, "No integrations yet. Add one, e.g.: assure integrations add --connector host --name this-host")
-				return nil
-			}
-			t := newTable(e.stdout)
-			fmt.Fprintln(t, "NAME\tCONNECTOR\tHEALTH\tLAST RUN\tNEXT RUN DUE")
-			for _, in := range list {
-				last, next := "never", "—"
-				if in.LastRun != nil {
-					last = in.LastRun.StartedAt.Format(time.RFC3339)
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				list, err := a.Collect.Integrations(ctx, p)
+				if err != nil {
+					return err
 				}
-				if in.NextRunAt != nil {
-					next = in.NextRunAt.Format(time.RFC3339)
+				if asJSON {
+					return printJSON(e.stdout, list)
 				}
-				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\n", in.Name, in.Connector, in.Health, last, next)
-			}
-			return t.Flush()
+				if len(list) == 0 {
+					fmt.Fprintln(e.stdout, "No integrations yet. Add one, e.g.: assure integrations add --connector host --name this-host")
+					return nil
+				}
+				t := newTable(e.stdout)
+				fmt.Fprintln(t, "NAME\tCONNECTOR\tHEALTH\tLAST RUN\tNEXT RUN DUE")
+				for _, in := range list {
+					last, next := "never", "—"
+					if in.LastRun != nil {
+						last = in.LastRun.StartedAt.Format(time.RFC3339)
+					}
+					if in.NextRunAt != nil {
+						next = in.NextRunAt.Format(time.RFC3339)
+					}
+					fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\n", in.Name, in.Connector, in.Health, last, next)
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -266,22 +264,18 @@ func newIntegrationsAddCmd(e *env) *cobra.Command {
 				f := false
 				in.Enabled = &f
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			v, err := a.Collect.CreateIntegration(ctx, p, in)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, v)
-			}
-			fmt.Fprintf(e.stdout, "Added integration %q (%s, id %d). Test it with: assure integrations test %s\nCollect it with: assure scan --integration %s\n",
-				v.Name, v.Connector, v.ID, v.Name, v.Name)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				v, err := a.Collect.CreateIntegration(ctx, p, in)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, v)
+				}
+				fmt.Fprintf(e.stdout, "Added integration %q (%s, id %d). Test it with: assure integrations test %s\nCollect it with: assure scan --integration %s\n",
+					v.Name, v.Connector, v.ID, v.Name, v.Name)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&connector, "connector", "", "connector id (host, …)")
@@ -307,48 +301,44 @@ func newIntegrationsShowCmd(e *env) *cobra.Command {
 		Short: "Show an integration: settings (secrets only as set or not), health and recent runs",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			in, err := a.Collect.IntegrationByName(ctx, p, args[0])
-			if err != nil {
-				return err
-			}
-			runs, err := a.Collect.Runs(ctx, p, in.ID, 10)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, integrationDetail{IntegrationView: in, Runs: runs})
-			}
-			w := e.stdout
-			fmt.Fprintf(w, "%s (%s, id %d): %s\n", in.Name, in.ConnectorName, in.ID, in.Health)
-			fmt.Fprintf(w, "  enabled: %v, every %s", in.Enabled, in.Interval)
-			if in.NextRunAt != nil {
-				fmt.Fprintf(w, ", next run due %s", in.NextRunAt.Format(time.RFC3339))
-			}
-			fmt.Fprintln(w)
-			keys := make([]string, 0, len(in.Config))
-			for k := range in.Config {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				fmt.Fprintf(w, "  %s = %s\n", k, in.Config[k])
-			}
-			for _, k := range in.SecretFields {
-				fmt.Fprintf(w, "  %s = (secret, set)\n", k)
-			}
-			if len(runs) > 0 {
-				fmt.Fprintln(w, "Recent runs:")
-				for _, r := range runs {
-					printRunLine(w, r)
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				in, err := a.Collect.IntegrationByName(ctx, p, args[0])
+				if err != nil {
+					return err
 				}
-			}
-			return nil
+				runs, err := a.Collect.Runs(ctx, p, in.ID, 10)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, integrationDetail{IntegrationView: in, Runs: runs})
+				}
+				w := e.stdout
+				fmt.Fprintf(w, "%s (%s, id %d): %s\n", in.Name, in.ConnectorName, in.ID, in.Health)
+				fmt.Fprintf(w, "  enabled: %v, every %s", in.Enabled, in.Interval)
+				if in.NextRunAt != nil {
+					fmt.Fprintf(w, ", next run due %s", in.NextRunAt.Format(time.RFC3339))
+				}
+				fmt.Fprintln(w)
+				keys := make([]string, 0, len(in.Config))
+				for k := range in.Config {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					fmt.Fprintf(w, "  %s = %s\n", k, in.Config[k])
+				}
+				for _, k := range in.SecretFields {
+					fmt.Fprintf(w, "  %s = (secret, set)\n", k)
+				}
+				if len(runs) > 0 {
+					fmt.Fprintln(w, "Recent runs:")
+					for _, r := range runs {
+						printRunLine(w, r)
+					}
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -394,25 +384,21 @@ func newIntegrationsEditCmd(e *env) *cobra.Command {
 			if cmd.Flags().Changed("rate-limit") {
 				up.RateLimit = &rateLimit
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			in, err := a.Collect.IntegrationByName(ctx, p, args[0])
-			if err != nil {
-				return err
-			}
-			v, err := a.Collect.UpdateIntegration(ctx, p, in.ID, up)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, v)
-			}
-			fmt.Fprintf(e.stdout, "Saved integration %q.\n", v.Name)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				in, err := a.Collect.IntegrationByName(ctx, p, args[0])
+				if err != nil {
+					return err
+				}
+				v, err := a.Collect.UpdateIntegration(ctx, p, in.ID, up)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, v)
+				}
+				fmt.Fprintf(e.stdout, "Saved integration %q.\n", v.Name)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&rename, "name", "", "a new name")
@@ -431,31 +417,27 @@ func newIntegrationsTestCmd(e *env) *cobra.Command {
 		Short: "Test an integration's connection and credentials (exit code 1 when it fails)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			in, err := a.Collect.IntegrationByName(ctx, p, args[0])
-			if err != nil {
-				return err
-			}
-			res, err := a.Collect.TestIntegration(ctx, p, in.ID)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if err := printJSON(e.stdout, res); err != nil {
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				in, err := a.Collect.IntegrationByName(ctx, p, args[0])
+				if err != nil {
 					return err
 				}
-			} else if res.OK {
-				fmt.Fprintf(e.stdout, "%s: the connection works (%.0f ms).\n", in.Name, res.DurationMS)
-			}
-			if !res.OK {
-				return fmt.Errorf("%s: the connection test failed: %s", in.Name, res.Error)
-			}
-			return nil
+				res, err := a.Collect.TestIntegration(ctx, p, in.ID)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if err := printJSON(e.stdout, res); err != nil {
+						return err
+					}
+				} else if res.OK {
+					fmt.Fprintf(e.stdout, "%s: the connection works (%.0f ms).\n", in.Name, res.DurationMS)
+				}
+				if !res.OK {
+					return fmt.Errorf("%s: the connection test failed: %s", in.Name, res.Error)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -472,26 +454,22 @@ func newIntegrationsEnableCmd(e *env, on bool) *cobra.Command {
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			in, err := a.Collect.IntegrationByName(ctx, p, args[0])
-			if err != nil {
-				return err
-			}
-			v, err := a.Collect.SetEnabled(ctx, p, in.ID, on)
-			if err != nil {
-				return err
-			}
-			state := "enabled"
-			if !v.Enabled {
-				state = "disabled"
-			}
-			fmt.Fprintf(e.stdout, "Integration %q is %s.\n", v.Name, state)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				in, err := a.Collect.IntegrationByName(ctx, p, args[0])
+				if err != nil {
+					return err
+				}
+				v, err := a.Collect.SetEnabled(ctx, p, in.ID, on)
+				if err != nil {
+					return err
+				}
+				state := "enabled"
+				if !v.Enabled {
+					state = "disabled"
+				}
+				fmt.Fprintf(e.stdout, "Integration %q is %s.\n", v.Name, state)
+				return nil
+			})
 		},
 	}
 }
@@ -502,21 +480,17 @@ func newIntegrationsRemoveCmd(e *env) *cobra.Command {
 		Short: "Remove an integration (its runs, observations and resource history are kept)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			in, err := a.Collect.IntegrationByName(ctx, p, args[0])
-			if err != nil {
-				return err
-			}
-			if err := a.Collect.RemoveIntegration(ctx, p, in.ID); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "Removed integration %q; its resources are marked removed and its history is kept.\n", in.Name)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				in, err := a.Collect.IntegrationByName(ctx, p, args[0])
+				if err != nil {
+					return err
+				}
+				if err := a.Collect.RemoveIntegration(ctx, p, in.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "Removed integration %q; its resources are marked removed and its history is kept.\n", in.Name)
+				return nil
+			})
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -216,28 +217,24 @@ func newLedgerEntriesCmd(e *env) *cobra.Command {
 		Short: "List the organization's ledger entries (--json: the exact stored fields, for offline verification)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			es, err := a.Store.Org(p.Org.ID).LedgerEntries(ctx, after, limit)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if es == nil {
-					es = []model.LedgerEntry{}
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				es, err := a.Store.Org(p.Org.ID).LedgerEntries(ctx, after, limit)
+				if err != nil {
+					return err
 				}
-				return printJSON(e.stdout, es)
-			}
-			t := newTable(e.stdout)
-			fmt.Fprintln(t, "SEQ\tTIME\tKIND\tSUBJECT\tBY\tHASH")
-			for _, en := range es {
-				fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\t%s\n", en.Seq, en.Time.Format("2006-01-02 15:04:05"), en.Kind, en.Subject, who(en.Actor), en.Hash[:16])
-			}
-			return t.Flush()
+				if asJSON {
+					if es == nil {
+						es = []model.LedgerEntry{}
+					}
+					return printJSON(e.stdout, es)
+				}
+				t := newTable(e.stdout)
+				fmt.Fprintln(t, "SEQ\tTIME\tKIND\tSUBJECT\tBY\tHASH")
+				for _, en := range es {
+					fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\t%s\n", en.Seq, en.Time.Format("2006-01-02 15:04:05"), en.Kind, en.Subject, who(en.Actor), en.Hash[:16])
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().Int64Var(&after, "after", 0, "start after this entry")

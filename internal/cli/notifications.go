@@ -67,33 +67,29 @@ func newNotificationsListCmd(e *env) *cobra.Command {
 		Short: "List notification channels with their filters",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			list, err := a.Monitor.Channels(ctx, p)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, list)
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(e.stdout, "No notification channels yet. Add one, e.g.: assure notifications add --kind slack --name alerts --config url=@slack-webhook-url.txt")
-				return nil
-			}
-			t := newTable(e.stdout)
-			fmt.Fprintln(t, "NAME\tKIND\tSTATE\tTO\tFILTERS")
-			for _, c := range list {
-				state := "enabled"
-				if !c.Enabled {
-					state = "disabled"
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				list, err := a.Monitor.Channels(ctx, p)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Kind, state, channelTarget(c), filterSummary(c))
-			}
-			return t.Flush()
+				if asJSON {
+					return printJSON(e.stdout, list)
+				}
+				if len(list) == 0 {
+					fmt.Fprintln(e.stdout, "No notification channels yet. Add one, e.g.: assure notifications add --kind slack --name alerts --config url=@slack-webhook-url.txt")
+					return nil
+				}
+				t := newTable(e.stdout)
+				fmt.Fprintln(t, "NAME\tKIND\tSTATE\tTO\tFILTERS")
+				for _, c := range list {
+					state := "enabled"
+					if !c.Enabled {
+						state = "disabled"
+					}
+					fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Kind, state, channelTarget(c), filterSummary(c))
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -137,25 +133,21 @@ func newNotificationsAddCmd(e *env) *cobra.Command {
 				f := false
 				in.Enabled = &f
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			v, err := a.Monitor.CreateChannel(ctx, p, in)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, v)
-			}
-			fmt.Fprintf(e.stdout, "Added notification channel %q (%s, id %d): %s.\n", v.Name, v.Kind, v.ID, filterSummary(v))
-			if v.SigningSecret != "" {
-				fmt.Fprintf(e.stdout, "\n  Signing secret (shown once; give it to the receiver to verify X-Assure-Signature):\n\n    %s\n\n", v.SigningSecret)
-			}
-			fmt.Fprintf(e.stdout, "Send a test message with: assure notifications test %s\n", v.Name)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				v, err := a.Monitor.CreateChannel(ctx, p, in)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, v)
+				}
+				fmt.Fprintf(e.stdout, "Added notification channel %q (%s, id %d): %s.\n", v.Name, v.Kind, v.ID, filterSummary(v))
+				if v.SigningSecret != "" {
+					fmt.Fprintf(e.stdout, "\n  Signing secret (shown once; give it to the receiver to verify X-Assure-Signature):\n\n    %s\n\n", v.SigningSecret)
+				}
+				fmt.Fprintf(e.stdout, "Send a test message with: assure notifications test %s\n", v.Name)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&kind, "kind", "", "webhook, slack or email")
@@ -287,33 +279,29 @@ func newNotificationsDeliveriesCmd(e *env) *cobra.Command {
 		Short: "The delivery log: what was sent where, attempts and errors, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			f := store.DeliveryFilter{Status: model.DeliveryStatus(status), Limit: limit}
-			if channel != "" {
-				c, err := a.Monitor.ChannelByName(ctx, p, channel)
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				f := store.DeliveryFilter{Status: model.DeliveryStatus(status), Limit: limit}
+				if channel != "" {
+					c, err := a.Monitor.ChannelByName(ctx, p, channel)
+					if err != nil {
+						return err
+					}
+					f.ChannelID = c.ID
+				}
+				list, err := a.Monitor.Deliveries(ctx, p, f)
 				if err != nil {
 					return err
 				}
-				f.ChannelID = c.ID
-			}
-			list, err := a.Monitor.Deliveries(ctx, p, f)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, list)
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(e.stdout, "Nothing sent yet.")
+				if asJSON {
+					return printJSON(e.stdout, list)
+				}
+				if len(list) == 0 {
+					fmt.Fprintln(e.stdout, "Nothing sent yet.")
+					return nil
+				}
+				printDeliveries(e.stdout, list)
 				return nil
-			}
-			printDeliveries(e.stdout, list)
-			return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&channel, "channel", "", "only this channel")
@@ -352,21 +340,17 @@ func newNotificationsRetryCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usageError{fmt.Errorf("%q is not a delivery id (see `assure notifications deliveries --status failed`)", args[0])}
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if _, err := a.Monitor.RetryDelivery(ctx, p, id); err != nil {
-				return err
-			}
-			res, err := a.Monitor.DispatchOrg(ctx, p.Org.ID)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "Delivery %d: %s.\n", id, dispatchWords(res))
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				if _, err := a.Monitor.RetryDelivery(ctx, p, id); err != nil {
+					return err
+				}
+				res, err := a.Monitor.DispatchOrg(ctx, p.Org.ID)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "Delivery %d: %s.\n", id, dispatchWords(res))
+				return nil
+			})
 		},
 	}
 }
@@ -396,40 +380,36 @@ func newScheduleCmd(e *env) *cobra.Command {
 		Short: "When the scheduler in `assure serve` collects each integration next",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			list, err := a.Monitor.Schedule(ctx, p)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, list)
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(e.stdout, "No integrations to schedule. Add one, e.g.: assure integrations add --connector host --name this-host")
-				return nil
-			}
-			t := newTable(e.stdout)
-			fmt.Fprintln(t, "INTEGRATION\tCONNECTOR\tINTERVAL\tNEXT RUN\tLAST RUN\tFAILURES")
-			for _, s := range list {
-				next := "at the next tick"
-				switch {
-				case !s.Enabled:
-					next = "disabled"
-				case s.NextRunAt != nil:
-					next = s.NextRunAt.Format(time.RFC3339)
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				list, err := a.Monitor.Schedule(ctx, p)
+				if err != nil {
+					return err
 				}
-				last := "never"
-				if s.LastRun != nil {
-					last = fmt.Sprintf("%s (%s)", s.LastRun.StartedAt.Format(time.RFC3339), s.LastStatus)
+				if asJSON {
+					return printJSON(e.stdout, list)
 				}
-				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%d\n", s.Integration, s.Connector, s.Interval, next, last, s.Failures)
-			}
-			return t.Flush()
+				if len(list) == 0 {
+					fmt.Fprintln(e.stdout, "No integrations to schedule. Add one, e.g.: assure integrations add --connector host --name this-host")
+					return nil
+				}
+				t := newTable(e.stdout)
+				fmt.Fprintln(t, "INTEGRATION\tCONNECTOR\tINTERVAL\tNEXT RUN\tLAST RUN\tFAILURES")
+				for _, s := range list {
+					next := "at the next tick"
+					switch {
+					case !s.Enabled:
+						next = "disabled"
+					case s.NextRunAt != nil:
+						next = s.NextRunAt.Format(time.RFC3339)
+					}
+					last := "never"
+					if s.LastRun != nil {
+						last = fmt.Sprintf("%s (%s)", s.LastRun.StartedAt.Format(time.RFC3339), s.LastStatus)
+					}
+					fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\t%d\n", s.Integration, s.Connector, s.Interval, next, last, s.Failures)
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

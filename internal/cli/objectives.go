@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"github.com/assurehq/assure/internal/app"
 
 	"github.com/spf13/cobra"
 
@@ -22,33 +24,29 @@ func newObjectivesListCmd(e *env) *cobra.Command {
 		Short: "List the organization's objectives (--all includes retired ones)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			obs, err := a.Catalog.Objectives(ctx, p, all)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, obs)
-			}
-			if len(obs) == 0 {
-				fmt.Fprintln(e.stdout, "No objectives yet: start from a template with `assure objectives add --template KEY` (see `assure objectives templates`).")
-				return nil
-			}
-			t := newTable(e.stdout)
-			fmt.Fprintln(t, "KEY\tKIND\tFAMILY\tSTATE\tTITLE")
-			for _, o := range obs {
-				state := "active"
-				if o.RetiredAt != nil {
-					state = "retired " + o.RetiredAt.Format("2006-01-02")
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				obs, err := a.Catalog.Objectives(ctx, p, all)
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\n", o.Key, o.Kind, o.Family, state, o.Title)
-			}
-			return t.Flush()
+				if asJSON {
+					return printJSON(e.stdout, obs)
+				}
+				if len(obs) == 0 {
+					fmt.Fprintln(e.stdout, "No objectives yet: start from a template with `assure objectives add --template KEY` (see `assure objectives templates`).")
+					return nil
+				}
+				t := newTable(e.stdout)
+				fmt.Fprintln(t, "KEY\tKIND\tFAMILY\tSTATE\tTITLE")
+				for _, o := range obs {
+					state := "active"
+					if o.RetiredAt != nil {
+						state = "retired " + o.RetiredAt.Format("2006-01-02")
+					}
+					fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\n", o.Key, o.Kind, o.Family, state, o.Title)
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "include retired objectives")
@@ -106,22 +104,18 @@ func newObjectivesAddCmd(e *env) *cobra.Command {
 			"--key gives another); other flags override it. Adopted library controls that support the template are mapped to it.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			ob, err := a.Catalog.AddObjective(ctx, p, catalog.ObjectiveInput{Key: key, Template: template, Kind: model.ObjectiveKind(f.kind),
-				Family: f.family, Title: f.title, Objective: f.objective, Description: f.description})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, ob)
-			}
-			fmt.Fprintf(e.stdout, "Added objective %s: %s\n", ob.Key, ob.Title)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				ob, err := a.Catalog.AddObjective(ctx, p, catalog.ObjectiveInput{Key: key, Template: template, Kind: model.ObjectiveKind(f.kind),
+					Family: f.family, Title: f.title, Objective: f.objective, Description: f.description})
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, ob)
+				}
+				fmt.Fprintf(e.stdout, "Added objective %s: %s\n", ob.Key, ob.Title)
+				return nil
+			})
 		},
 	}
 	f.register(cmd)
@@ -152,21 +146,17 @@ func newObjectivesEditCmd(e *env) *cobra.Command {
 				k := model.ObjectiveKind(f.kind)
 				patch.Kind = &k
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			ob, err := a.Catalog.EditObjective(ctx, p, args[0], patch)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, ob)
-			}
-			fmt.Fprintf(e.stdout, "Saved objective %s.\n", ob.Key)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				ob, err := a.Catalog.EditObjective(ctx, p, args[0], patch)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, ob)
+				}
+				fmt.Fprintf(e.stdout, "Saved objective %s.\n", ob.Key)
+				return nil
+			})
 		},
 	}
 	f.register(cmd)
@@ -180,17 +170,13 @@ func newObjectivesRetireCmd(e *env) *cobra.Command {
 		Short: "Retire an objective (it stays for the record)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if _, err := a.Catalog.RetireObjective(ctx, p, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "Objective %s retired; it stays in the record and leaves the scope.\n", args[0])
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				if _, err := a.Catalog.RetireObjective(ctx, p, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "Objective %s retired; it stays in the record and leaves the scope.\n", args[0])
+				return nil
+			})
 		},
 	}
 	return cmd

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"github.com/assurehq/assure/internal/app"
+	"github.com/assurehq/assure/internal/model"
 	"io"
 	"sort"
 	"strconv"
@@ -27,34 +30,30 @@ func newResourcesListCmd(e *env) *cobra.Command {
 		Short: "List resources with their attributes",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			page, err := a.Collect.Resources(ctx, p, collect.ResourceQuery{Type: typ, Integration: integration, Status: status, Query: q, Limit: -1})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, page.Resources)
-			}
-			if len(page.Resources) == 0 {
-				fmt.Fprintln(e.stdout, "No resources match. Collect with `assure scan`.")
-				return nil
-			}
-			t := newTable(e.stdout)
-			fmt.Fprintln(t, "ID\tTYPE\tNAME\tINTEGRATION\tLAST SEEN\tSTATUS\tUNKNOWN")
-			for _, r := range page.Resources {
-				st := "present"
-				if r.RemovedAt != nil {
-					st = "removed"
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				page, err := a.Collect.Resources(ctx, p, collect.ResourceQuery{Type: typ, Integration: integration, Status: status, Query: q, Limit: -1})
+				if err != nil {
+					return err
 				}
-				unknown, _ := r.Attributes[connector.AttrUnknown].(map[string]any)
-				fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.Type, r.Name, r.Integration, r.LastSeenAt.Format(time.RFC3339), st, len(unknown))
-			}
-			return t.Flush()
+				if asJSON {
+					return printJSON(e.stdout, page.Resources)
+				}
+				if len(page.Resources) == 0 {
+					fmt.Fprintln(e.stdout, "No resources match. Collect with `assure scan`.")
+					return nil
+				}
+				t := newTable(e.stdout)
+				fmt.Fprintln(t, "ID\tTYPE\tNAME\tINTEGRATION\tLAST SEEN\tSTATUS\tUNKNOWN")
+				for _, r := range page.Resources {
+					st := "present"
+					if r.RemovedAt != nil {
+						st = "removed"
+					}
+					unknown, _ := r.Attributes[connector.AttrUnknown].(map[string]any)
+					fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\t%s\t%d\n", r.ID, r.Type, r.Name, r.Integration, r.LastSeenAt.Format(time.RFC3339), st, len(unknown))
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&typ, "type", "", "only this resource type (host.user, aws.s3.bucket, …)")
@@ -76,21 +75,17 @@ func newResourcesShowCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usageError{fmt.Errorf("resource id %q is not a number (see `assure resources list`)", args[0])}
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			d, err := a.Collect.Resource(ctx, p, id)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, d)
-			}
-			printResource(e.stdout, d)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				d, err := a.Collect.Resource(ctx, p, id)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, d)
+				}
+				printResource(e.stdout, d)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -178,32 +173,28 @@ func newRunsCmd(e *env) *cobra.Command {
 		Short: "List runs, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			var id int64
-			if integration != "" {
-				in, err := a.Collect.IntegrationByName(ctx, p, integration)
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				var id int64
+				if integration != "" {
+					in, err := a.Collect.IntegrationByName(ctx, p, integration)
+					if err != nil {
+						return err
+					}
+					id = in.ID
+				}
+				runs, err := a.Collect.Runs(ctx, p, id, limit)
 				if err != nil {
 					return err
 				}
-				id = in.ID
-			}
-			runs, err := a.Collect.Runs(ctx, p, id, limit)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, runs)
-			}
-			for _, r := range runs {
-				fmt.Fprintf(e.stdout, "%s:\n", r.Integration.Name)
-				printRunLine(e.stdout, r)
-			}
-			return nil
+				if asJSON {
+					return printJSON(e.stdout, runs)
+				}
+				for _, r := range runs {
+					fmt.Fprintf(e.stdout, "%s:\n", r.Integration.Name)
+					printRunLine(e.stdout, r)
+				}
+				return nil
+			})
 		},
 	}
 	list.Flags().StringVar(&integration, "integration", "", "only this integration's runs")
@@ -219,25 +210,21 @@ func newRunsCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usageError{fmt.Errorf("run id %q is not a number", args[0])}
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			d, err := a.Collect.RunDetail(ctx, p, id)
-			if err != nil {
-				return err
-			}
-			if showJSON {
-				return printJSON(e.stdout, d)
-			}
-			printScanRun(e, d.RunView)
-			fmt.Fprintln(e.stdout, "Observations:")
-			for _, o := range d.Observations {
-				fmt.Fprintf(e.stdout, "  %d  %-20s %s %s%s → %d  %d bytes  sha256 %s\n", o.ID, orDash(o.ResourceType), o.Method, hostPrefix(o), o.Path, o.Status, o.Size, o.SHA256[:12])
-			}
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				d, err := a.Collect.RunDetail(ctx, p, id)
+				if err != nil {
+					return err
+				}
+				if showJSON {
+					return printJSON(e.stdout, d)
+				}
+				printScanRun(e, d.RunView)
+				fmt.Fprintln(e.stdout, "Observations:")
+				for _, o := range d.Observations {
+					fmt.Fprintf(e.stdout, "  %d  %-20s %s %s%s → %d  %d bytes  sha256 %s\n", o.ID, orDash(o.ResourceType), o.Method, hostPrefix(o), o.Path, o.Status, o.Size, o.SHA256[:12])
+				}
+				return nil
+			})
 		},
 	}
 	show.Flags().BoolVar(&showJSON, "json", false, "print JSON")
@@ -263,19 +250,15 @@ func newObservationsCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usageError{fmt.Errorf("observation id %q is not a number", args[0])}
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				_, rc, err := a.Collect.ObservationBody(ctx, p, id)
+				if err != nil {
+					return err
+				}
+				defer rc.Close()
+				_, err = io.Copy(e.stdout, rc)
 				return err
-			}
-			defer a.Close()
-			_, rc, err := a.Collect.ObservationBody(ctx, p, id)
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
-			_, err = io.Copy(e.stdout, rc)
-			return err
+			})
 		},
 	}
 	cmd.AddCommand(body)

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"github.com/assurehq/assure/internal/app"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -51,104 +53,100 @@ func newScanCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			var targets []collect.IntegrationView
-			if len(names) == 0 {
-				all, err := a.Collect.Integrations(ctx, p)
-				if err != nil {
-					return err
-				}
-				for _, in := range all {
-					if in.Enabled {
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				var targets []collect.IntegrationView
+				if len(names) == 0 {
+					all, err := a.Collect.Integrations(ctx, p)
+					if err != nil {
+						return err
+					}
+					for _, in := range all {
+						if in.Enabled {
+							targets = append(targets, in)
+						}
+					}
+					if len(targets) == 0 {
+						return errors.New("no enabled integration to scan: add one, e.g. `assure integrations add --connector host --name this-host`")
+					}
+				} else {
+					for _, n := range names {
+						in, err := a.Collect.IntegrationByName(ctx, p, n)
+						if err != nil {
+							return err
+						}
 						targets = append(targets, in)
 					}
 				}
-				if len(targets) == 0 {
-					return errors.New("no enabled integration to scan: add one, e.g. `assure integrations add --connector host --name this-host`")
-				}
-			} else {
-				for _, n := range names {
-					in, err := a.Collect.IntegrationByName(ctx, p, n)
+				out := ScanOutput{Runs: []ScanRun{}, Results: []check.Result{}}
+				var failed []string
+				merged := map[string]int{} // test + resource id → index in out.Results
+				changes := 0
+				for _, in := range targets {
+					rv, err := a.Collect.Run(ctx, p, in.ID, model.TriggerCLI)
 					if err != nil {
-						return err
-					}
-					targets = append(targets, in)
-				}
-			}
-			out := ScanOutput{Runs: []ScanRun{}, Results: []check.Result{}}
-			var failed []string
-			merged := map[string]int{} // test + resource id → index in out.Results
-			changes := 0
-			for _, in := range targets {
-				rv, err := a.Collect.Run(ctx, p, in.ID, model.TriggerCLI)
-				if err != nil {
-					if ctx.Err() != nil {
-						return ctx.Err()
-					}
-					failed = append(failed, in.Name)
-					out.Runs = append(out.Runs, ScanRun{RunView: collect.RunView{
-						Run:         model.Run{IntegrationID: in.ID, Status: model.RunFailed, Error: err.Error()},
-						Integration: collect.RunIntegration{ID: in.ID, Name: in.Name, Connector: in.Connector},
-						Listings:    []model.Listing{},
-					}, Resources: []model.Resource{}})
-					if !asJSON {
-						fmt.Fprintf(e.stdout, "%s (%s): could not start: %v\n", in.Name, in.Connector, err)
-					}
-					continue
-				}
-				if rv.Status == model.RunFailed {
-					failed = append(failed, in.Name)
-				}
-				ev, err := a.Checks.EvaluateRunFull(ctx, p.Org.ID, rv.ID)
-				if err != nil {
-					return fmt.Errorf("cannot evaluate the tests after run %d: %w", rv.ID, err)
-				}
-				changes += ev.Summary.Changes
-				for _, r := range ev.Results {
-					k := fmt.Sprintf("%s\x00%d", r.Test, r.ResourceID)
-					if i, ok := merged[k]; ok {
-						out.Results[i] = r // judged again after a later run: the later result stands
+						if ctx.Err() != nil {
+							return ctx.Err()
+						}
+						failed = append(failed, in.Name)
+						out.Runs = append(out.Runs, ScanRun{RunView: collect.RunView{
+							Run:         model.Run{IntegrationID: in.ID, Status: model.RunFailed, Error: err.Error()},
+							Integration: collect.RunIntegration{ID: in.ID, Name: in.Name, Connector: in.Connector},
+							Listings:    []model.Listing{},
+						}, Resources: []model.Resource{}})
+						if !asJSON {
+							fmt.Fprintf(e.stdout, "%s (%s): could not start: %v\n", in.Name, in.Connector, err)
+						}
 						continue
 					}
-					merged[k] = len(out.Results)
-					out.Results = append(out.Results, r)
-				}
-				sr := ScanRun{RunView: rv, Resources: []model.Resource{}}
-				if asJSON {
-					page, err := a.Collect.Resources(ctx, p, collect.ResourceQuery{IntegrationID: in.ID, Limit: -1})
+					if rv.Status == model.RunFailed {
+						failed = append(failed, in.Name)
+					}
+					ev, err := a.Checks.EvaluateRunFull(ctx, p.Org.ID, rv.ID)
 					if err != nil {
+						return fmt.Errorf("cannot evaluate the tests after run %d: %w", rv.ID, err)
+					}
+					changes += ev.Summary.Changes
+					for _, r := range ev.Results {
+						k := fmt.Sprintf("%s\x00%d", r.Test, r.ResourceID)
+						if i, ok := merged[k]; ok {
+							out.Results[i] = r // judged again after a later run: the later result stands
+							continue
+						}
+						merged[k] = len(out.Results)
+						out.Results = append(out.Results, r)
+					}
+					sr := ScanRun{RunView: rv, Resources: []model.Resource{}}
+					if asJSON {
+						page, err := a.Collect.Resources(ctx, p, collect.ResourceQuery{IntegrationID: in.ID, Limit: -1})
+						if err != nil {
+							return err
+						}
+						sr.Resources = page.Resources
+					} else {
+						printScanRun(e, rv)
+					}
+					out.Runs = append(out.Runs, sr)
+				}
+				check.SortResults(out.Results)
+				tests := 0
+				if eng, err := a.Checks.Engine(ctx, p.Org.ID); err == nil {
+					tests = len(eng.Tests())
+				}
+				out.Summary = check.Summarize(out.Results, tests)
+				out.Summary.Changes = changes
+				out.Notifications = notifyAfterScan(ctx, e, a, p, asJSON)
+				if asJSON {
+					if err := printJSON(e.stdout, out); err != nil {
 						return err
 					}
-					sr.Resources = page.Resources
 				} else {
-					printScanRun(e, rv)
+					printResults(e.stdout, out.Results, out.Summary)
 				}
-				out.Runs = append(out.Runs, sr)
-			}
-			check.SortResults(out.Results)
-			tests := 0
-			if eng, err := a.Checks.Engine(ctx, p.Org.ID); err == nil {
-				tests = len(eng.Tests())
-			}
-			out.Summary = check.Summarize(out.Results, tests)
-			out.Summary.Changes = changes
-			out.Notifications = notifyAfterScan(ctx, e, a, p, asJSON)
-			if asJSON {
-				if err := printJSON(e.stdout, out); err != nil {
-					return err
+				if len(failed) > 0 {
+					return fmt.Errorf("collection failed for %s (see the runs above, or `assure runs show ID`)", strings.Join(failed, ", "))
 				}
-			} else {
-				printResults(e.stdout, out.Results, out.Summary)
-			}
-			if len(failed) > 0 {
-				return fmt.Errorf("collection failed for %s (see the runs above, or `assure runs show ID`)", strings.Join(failed, ", "))
-			}
-			return failOnError(out.Results, min)
+				return failOnError(out.Results, min)
+			})
 		},
 	}
 	cmd.Flags().StringArrayVar(&names, "integration", nil, "collect only this integration (repeatable)")

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"github.com/assurehq/assure/internal/app"
 	"io"
 	"os"
 	"strings"
@@ -49,21 +51,17 @@ func newScopeShowCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			sc, err := a.Catalog.Scope(ctx, p, fw)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, sc)
-			}
-			printScope(e.stdout, sc)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				sc, err := a.Catalog.Scope(ctx, p, fw)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, sc)
+				}
+				printScope(e.stdout, sc)
+				return nil
+			})
 		},
 	}
 	frameworkFlag(cmd, &fwName)
@@ -125,21 +123,17 @@ func newScopeSetCmd(e *env) *cobra.Command {
 			for _, c := range cats {
 				cs = append(cs, model.Category(strings.TrimSpace(c)))
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			sc, err := a.Catalog.SetCategories(ctx, p, cs)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, sc)
-			}
-			fmt.Fprintf(e.stdout, "SOC 2 categories in scope: %s\n", joinCats(sc.Categories))
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				sc, err := a.Catalog.SetCategories(ctx, p, cs)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, sc)
+				}
+				fmt.Fprintf(e.stdout, "SOC 2 categories in scope: %s\n", joinCats(sc.Categories))
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringSliceVar(&cats, "categories", nil, "security, availability, processing_integrity, confidentiality, privacy")
@@ -158,17 +152,13 @@ func newScopeNotRelevantCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if _, err := a.Catalog.MarkNotRelevant(ctx, p, fw, args[0], reason); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "%s marked not relevant: %s\n", args[0], strings.TrimSpace(reason))
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				if _, err := a.Catalog.MarkNotRelevant(ctx, p, fw, args[0], reason); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "%s marked not relevant: %s\n", args[0], strings.TrimSpace(reason))
+				return nil
+			})
 		},
 	}
 	frameworkFlag(cmd, &fwName)
@@ -187,17 +177,13 @@ func newScopeRelevantCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if _, err := a.Catalog.MarkRelevant(ctx, p, fw, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "%s is relevant again.\n", args[0])
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				if _, err := a.Catalog.MarkRelevant(ctx, p, fw, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "%s is relevant again.\n", args[0])
+				return nil
+			})
 		},
 	}
 	frameworkFlag(cmd, &fwName)
@@ -215,18 +201,14 @@ func newScopeExportCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				b, err := a.Catalog.ExportScope(ctx, p, fw)
+				if err != nil {
+					return err
+				}
+				_, err = e.stdout.Write(b)
 				return err
-			}
-			defer a.Close()
-			b, err := a.Catalog.ExportScope(ctx, p, fw)
-			if err != nil {
-				return err
-			}
-			_, err = e.stdout.Write(b)
-			return err
+			})
 		},
 	}
 	frameworkFlag(cmd, &fwName)
@@ -260,22 +242,18 @@ func newScopeImportCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			sc, err := a.Catalog.ImportScope(ctx, p, fw, b)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, sc)
-			}
-			fmt.Fprintln(e.stdout, "Scope imported.")
-			printScope(e.stdout, sc)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				sc, err := a.Catalog.ImportScope(ctx, p, fw, b)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, sc)
+				}
+				fmt.Fprintln(e.stdout, "Scope imported.")
+				printScope(e.stdout, sc)
+				return nil
+			})
 		},
 	}
 	frameworkFlag(cmd, &fwName)

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/assurehq/assure/internal/app"
 	"io"
 	"os"
 	"strings"
@@ -38,30 +40,26 @@ func newTestsListCmd(e *env) *cobra.Command {
 				}
 				f.Severity = sev
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			list, err := a.Checks.Tests(ctx, p, f)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, list)
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(e.stdout, "No test matches.")
-				return nil
-			}
-			t := newTable(e.stdout)
-			fmt.Fprintln(t, "ID\tSEVERITY\tSTATE\tFAIL\tERROR\tPASS\tCONTROLS\tTITLE")
-			for _, s := range list {
-				fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", s.ID, s.Severity, s.State, s.Counts.Fail-s.Counts.Excepted, s.Counts.Error, s.Counts.Pass,
-					strings.Join(s.Controls, ","), s.Title)
-			}
-			return t.Flush()
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				list, err := a.Checks.Tests(ctx, p, f)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, list)
+				}
+				if len(list) == 0 {
+					fmt.Fprintln(e.stdout, "No test matches.")
+					return nil
+				}
+				t := newTable(e.stdout)
+				fmt.Fprintln(t, "ID\tSEVERITY\tSTATE\tFAIL\tERROR\tPASS\tCONTROLS\tTITLE")
+				for _, s := range list {
+					fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", s.ID, s.Severity, s.State, s.Counts.Fail-s.Counts.Excepted, s.Counts.Error, s.Counts.Pass,
+						strings.Join(s.Controls, ","), s.Title)
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&f.State, "state", "", "failing, passing or not_run")
@@ -79,49 +77,45 @@ func newTestsShowCmd(e *env) *cobra.Command {
 		Short: "Show a test: its definition, each resource's status since when, exceptions and recent changes",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			d, err := a.Checks.TestDetail(ctx, p, args[0])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, d)
-			}
-			w := e.stdout
-			fmt.Fprintf(w, "%s — %s\n", d.ID, d.Title)
-			if d.Description != "" {
-				fmt.Fprintf(w, "%s\n", d.Description)
-			}
-			fmt.Fprintf(w, "\nSeverity:      %s\nResource type: %s\nControls:      %s\nOrigin:        %s\n", d.Severity,
-				strings.Join(d.ResourceTypes, ", "), strings.Join(d.Controls, ", "), d.Origin)
-			if d.Where != "" {
-				fmt.Fprintf(w, "Where:         %s\n", d.Where)
-			}
-			fmt.Fprintf(w, "Assert:        %s\n", d.Assert)
-			if d.Remediation != "" {
-				fmt.Fprintf(w, "Remediation:   %s\n", d.Remediation)
-			}
-			fmt.Fprintf(w, "\nState: %s (%d failing, %d error, %d passing, %d skipped, %d excepted)\n\n", d.State,
-				d.Counts.Fail, d.Counts.Error, d.Counts.Pass, d.Counts.Skipped, d.Counts.Excepted)
-			if len(d.Results) == 0 {
-				fmt.Fprintln(w, "No resource has been judged yet: collect with `assure scan`.")
-				return nil
-			}
-			t := newTable(w)
-			fmt.Fprintln(t, "STATUS\tRESOURCE\tINTEGRATION\tSINCE\tMESSAGE")
-			for _, r := range d.Results {
-				st := string(r.Status)
-				if r.ExceptionID != 0 {
-					st += fmt.Sprintf(" (exception %d)", r.ExceptionID)
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				d, err := a.Checks.TestDetail(ctx, p, args[0])
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\n", st, r.ResourceName, r.Integration, r.Since.Format(time.RFC3339), r.Message)
-			}
-			return t.Flush()
+				if asJSON {
+					return printJSON(e.stdout, d)
+				}
+				w := e.stdout
+				fmt.Fprintf(w, "%s — %s\n", d.ID, d.Title)
+				if d.Description != "" {
+					fmt.Fprintf(w, "%s\n", d.Description)
+				}
+				fmt.Fprintf(w, "\nSeverity:      %s\nResource type: %s\nControls:      %s\nOrigin:        %s\n", d.Severity,
+					strings.Join(d.ResourceTypes, ", "), strings.Join(d.Controls, ", "), d.Origin)
+				if d.Where != "" {
+					fmt.Fprintf(w, "Where:         %s\n", d.Where)
+				}
+				fmt.Fprintf(w, "Assert:        %s\n", d.Assert)
+				if d.Remediation != "" {
+					fmt.Fprintf(w, "Remediation:   %s\n", d.Remediation)
+				}
+				fmt.Fprintf(w, "\nState: %s (%d failing, %d error, %d passing, %d skipped, %d excepted)\n\n", d.State,
+					d.Counts.Fail, d.Counts.Error, d.Counts.Pass, d.Counts.Skipped, d.Counts.Excepted)
+				if len(d.Results) == 0 {
+					fmt.Fprintln(w, "No resource has been judged yet: collect with `assure scan`.")
+					return nil
+				}
+				t := newTable(w)
+				fmt.Fprintln(t, "STATUS\tRESOURCE\tINTEGRATION\tSINCE\tMESSAGE")
+				for _, r := range d.Results {
+					st := string(r.Status)
+					if r.ExceptionID != 0 {
+						st += fmt.Sprintf(" (exception %d)", r.ExceptionID)
+					}
+					fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\n", st, r.ResourceName, r.Integration, r.Since.Format(time.RFC3339), r.Message)
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -176,26 +170,22 @@ func newTestsEvalCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			eng, err := a.Checks.Engine(ctx, p.Org.ID)
-			if err != nil {
-				return err
-			}
-			results := check.EvaluateOffline(eng, rs, a.Now())
-			out := EvalOutput{Results: results, Summary: check.Summarize(results, len(eng.Tests()))}
-			if asJSON {
-				if err := printJSON(e.stdout, out); err != nil {
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				eng, err := a.Checks.Engine(ctx, p.Org.ID)
+				if err != nil {
 					return err
 				}
-			} else {
-				printResults(e.stdout, out.Results, out.Summary)
-			}
-			return failOnError(out.Results, min)
+				results := check.EvaluateOffline(eng, rs, a.Now())
+				out := EvalOutput{Results: results, Summary: check.Summarize(results, len(eng.Tests()))}
+				if asJSON {
+					if err := printJSON(e.stdout, out); err != nil {
+						return err
+					}
+				} else {
+					printResults(e.stdout, out.Results, out.Summary)
+				}
+				return failOnError(out.Results, min)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&file, "resources", "", "JSON Lines file of resources ({\"type\",\"id\",\"attributes\"} per line; - for standard input)")
@@ -311,21 +301,17 @@ func newTestsAddCmd(e *env) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("cannot read the test file: %w", err)
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			t, err := a.Checks.SaveTest(ctx, p, string(b))
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			if asJSON {
-				return printJSON(e.stdout, t)
-			}
-			fmt.Fprintf(e.stdout, "Saved test %s; it runs from the next scan.\n", t.ID)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				t, err := a.Checks.SaveTest(ctx, p, string(b))
+				if err != nil {
+					return fmt.Errorf("%s: %w", args[0], err)
+				}
+				if asJSON {
+					return printJSON(e.stdout, t)
+				}
+				fmt.Fprintf(e.stdout, "Saved test %s; it runs from the next scan.\n", t.ID)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -338,20 +324,16 @@ func newTestsRemoveCmd(e *env) *cobra.Command {
 		Short: "Remove a test of your own (its past results stay)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if err := a.Checks.RemoveTest(ctx, p, args[0]); err != nil {
-				return err
-			}
-			if _, err := a.Checks.EvaluateOrg(ctx, p.Org.ID); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "Removed test %s.\n", args[0])
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				if err := a.Checks.RemoveTest(ctx, p, args[0]); err != nil {
+					return err
+				}
+				if _, err := a.Checks.EvaluateOrg(ctx, p.Org.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "Removed test %s.\n", args[0])
+				return nil
+			})
 		},
 	}
 }

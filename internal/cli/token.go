@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"github.com/assurehq/assure/internal/app"
+	"github.com/assurehq/assure/internal/model"
 	"strconv"
 	"strings"
 	"time"
@@ -30,25 +33,21 @@ func newTokenCreateCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			m, err := a.Accounts.MemberByEmail(ctx, p, user)
-			if err != nil {
-				return err
-			}
-			nt, err := a.Accounts.CreateToken(ctx, p, m.ID, name, ttl)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, nt)
-			}
-			fmt.Fprintf(e.stdout, "Token %q for %s (role %s in %s), shown once:\n%s\n", nt.Token.Name, m.Email, m.Role, p.Org.Slug, nt.Secret)
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				m, err := a.Accounts.MemberByEmail(ctx, p, user)
+				if err != nil {
+					return err
+				}
+				nt, err := a.Accounts.CreateToken(ctx, p, m.ID, name, ttl)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, nt)
+				}
+				fmt.Fprintf(e.stdout, "Token %q for %s (role %s in %s), shown once:\n%s\n", nt.Token.Name, m.Email, m.Role, p.Org.Slug, nt.Secret)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&user, "user", "", "e-mail of the member the token acts as")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"strings"
 
@@ -32,24 +33,20 @@ func newUserCreateCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			nm, err := a.Accounts.AddMember(ctx, p, args[0], name, r)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(e.stdout, nm)
-			}
-			fmt.Fprintf(e.stdout, "Added %s to %s as %s.\n", nm.Member.Email, p.Org.Slug, nm.Member.Role)
-			if nm.InitialPassword != "" {
-				fmt.Fprintf(e.stdout, "Their first password (shown once): %s\n", nm.InitialPassword)
-			}
-			return nil
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				nm, err := a.Accounts.AddMember(ctx, p, args[0], name, r)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(e.stdout, nm)
+				}
+				fmt.Fprintf(e.stdout, "Added %s to %s as %s.\n", nm.Member.Email, p.Org.Slug, nm.Member.Role)
+				if nm.InitialPassword != "" {
+					fmt.Fprintf(e.stdout, "Their first password (shown once): %s\n", nm.InitialPassword)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "the person's name")
@@ -65,28 +62,24 @@ func newUserListCmd(e *env) *cobra.Command {
 		Short: "List the organization's members and roles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			a, p, err := e.openOrg(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			ms, err := a.Accounts.Members(ctx, p)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if ms == nil {
-					ms = []model.Member{}
+			return e.withOrg(cmd, func(ctx context.Context, a *app.App, p model.Principal) error {
+				ms, err := a.Accounts.Members(ctx, p)
+				if err != nil {
+					return err
 				}
-				return printJSON(e.stdout, ms)
-			}
-			t := newTable(e.stdout)
-			fmt.Fprintln(t, "EMAIL\tNAME\tROLE\tJOINED")
-			for _, m := range ms {
-				fmt.Fprintf(t, "%s\t%s\t%s\t%s\n", m.Email, m.Name, m.Role, m.JoinedAt.Format("2006-01-02"))
-			}
-			return t.Flush()
+				if asJSON {
+					if ms == nil {
+						ms = []model.Member{}
+					}
+					return printJSON(e.stdout, ms)
+				}
+				t := newTable(e.stdout)
+				fmt.Fprintln(t, "EMAIL\tNAME\tROLE\tJOINED")
+				for _, m := range ms {
+					fmt.Fprintf(t, "%s\t%s\t%s\t%s\n", m.Email, m.Name, m.Role, m.JoinedAt.Format("2006-01-02"))
+				}
+				return t.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
