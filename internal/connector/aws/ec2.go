@@ -2,7 +2,6 @@ package aws
 
 import (
 	"context"
-	"fmt"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,110 +16,43 @@ func ec2Tags(tags []ec2types.Tag) map[string]any {
 	return tagMap(tags, func(t ec2types.Tag) (*string, *string) { return t.Key, t.Value })
 }
 
-// sgRule is one security group rule with one source or destination, as
-// DescribeSecurityGroupRules shows rules (and as the terraform connector
-// flattens them).
-type sgRule struct {
-	protocol          string
-	fromPort, toPort  int64
-	cidr4, cidr6      string
-	prefixList, group string
-	description       string
-}
-
-func (r sgRule) key() string {
-	return fmt.Sprintf("%s|%d|%d|%s|%s|%s|%s", r.protocol, r.fromPort, r.toPort, r.cidr4, r.cidr6, r.prefixList, r.group)
-}
-
-func (r sgRule) object() map[string]any {
-	return map[string]any{"ip_protocol": r.protocol, "from_port": r.fromPort, "to_port": r.toPort,
-		"cidr_ipv4": r.cidr4, "cidr_ipv6": r.cidr6, "prefix_list_id": r.prefixList,
-		"referenced_group_id": r.group, "description": r.description}
-}
-
 // flattenRules splits each permission into one rule per source; all
 // traffic (-1) covers ports 0–65535, as in awstypes.
-func flattenRules(perms []ec2types.IpPermission) []sgRule {
-	seen := map[string]bool{}
-	var out []sgRule
-	add := func(r sgRule) {
-		if !seen[r.key()] {
-			seen[r.key()] = true
-			out = append(out, r)
-		}
-	}
+func flattenRules(perms []ec2types.IpPermission) []awstypes.SGRule {
+	var set awstypes.SGRules
 	for _, p := range perms {
-		base := sgRule{protocol: str(p.IpProtocol), fromPort: -1, toPort: -1}
+		base := awstypes.SGRule{Protocol: str(p.IpProtocol), FromPort: -1, ToPort: -1}
 		if p.FromPort != nil {
-			base.fromPort = int64(*p.FromPort)
+			base.FromPort = int64(*p.FromPort)
 		}
 		if p.ToPort != nil {
-			base.toPort = int64(*p.ToPort)
+			base.ToPort = int64(*p.ToPort)
 		}
-		if base.protocol == "-1" || ((base.protocol == "tcp" || base.protocol == "udp") && base.fromPort == -1 && base.toPort == -1) {
-			base.fromPort, base.toPort = 0, 65535
+		if base.Protocol == "-1" || ((base.Protocol == "tcp" || base.Protocol == "udp") && base.FromPort == -1 && base.ToPort == -1) {
+			base.FromPort, base.ToPort = 0, 65535
 		}
 		for _, r := range p.IpRanges {
 			x := base
-			x.cidr4, x.description = str(r.CidrIp), str(r.Description)
-			add(x)
+			x.CIDR4, x.Description = str(r.CidrIp), str(r.Description)
+			set.Add(x)
 		}
 		for _, r := range p.Ipv6Ranges {
 			x := base
-			x.cidr6, x.description = str(r.CidrIpv6), str(r.Description)
-			add(x)
+			x.CIDR6, x.Description = str(r.CidrIpv6), str(r.Description)
+			set.Add(x)
 		}
 		for _, r := range p.PrefixListIds {
 			x := base
-			x.prefixList, x.description = str(r.PrefixListId), str(r.Description)
-			add(x)
+			x.PrefixList, x.Description = str(r.PrefixListId), str(r.Description)
+			set.Add(x)
 		}
 		for _, r := range p.UserIdGroupPairs {
 			x := base
-			x.group, x.description = str(r.GroupId), str(r.Description)
-			add(x)
+			x.Group, x.Description = str(r.GroupId), str(r.Description)
+			set.Add(x)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		switch {
-		case a.protocol != b.protocol:
-			return a.protocol < b.protocol
-		case a.fromPort != b.fromPort:
-			return a.fromPort < b.fromPort
-		case a.toPort != b.toPort:
-			return a.toPort < b.toPort
-		}
-		return a.key() < b.key()
-	})
-	return out
-}
-
-func ruleObjects(rules []sgRule) []any {
-	out := []any{}
-	for _, r := range rules {
-		out = append(out, r.object())
-	}
-	return out
-}
-
-// worldOpen lists the protocol and port ranges open to 0.0.0.0/0 or ::/0,
-// each once.
-func worldOpen(rules []sgRule) []any {
-	seen := map[string]bool{}
-	out := []any{}
-	for _, r := range rules {
-		if r.cidr4 != "0.0.0.0/0" && r.cidr6 != "::/0" {
-			continue
-		}
-		k := fmt.Sprintf("%s|%d|%d", r.protocol, r.fromPort, r.toPort)
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, map[string]any{"ip_protocol": r.protocol, "from_port": r.fromPort, "to_port": r.toPort})
-	}
-	return out
+	return set.Sorted()
 }
 
 func listSecurityGroups(ctx context.Context, c *conn, out connector.Emitter) error {
@@ -154,9 +86,9 @@ func listSecurityGroups(ctx context.Context, c *conn, out connector.Emitter) err
 				a.set("group_id", gid).set("group_name", str(g.GroupName)).set("description", str(g.Description))
 				a.set("vpc_id", str(g.VpcId)).set("arn", arn).set("region", region)
 				ingress := flattenRules(g.IpPermissions)
-				a.set("ingress_rules", ruleObjects(ingress))
-				a.set("egress_rules", ruleObjects(flattenRules(g.IpPermissionsEgress)))
-				a.set("world_open_ports", worldOpen(ingress))
+				a.set("ingress_rules", awstypes.SGRuleObjects(ingress))
+				a.set("egress_rules", awstypes.SGRuleObjects(flattenRules(g.IpPermissionsEgress)))
+				a.set("world_open_ports", awstypes.WorldOpenPorts(ingress))
 				a.source("world_open_ports", "derived from ingress_rules: sources 0.0.0.0/0 and ::/0")
 				a.set("tags", ec2Tags(g.Tags))
 				if err := emit(ctx, out, connector.Resource{ExternalID: arn, Name: str(g.GroupName), Scope: region,

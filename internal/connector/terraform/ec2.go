@@ -2,32 +2,12 @@ package terraform
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/assurehq/assure/internal/connector"
+	"github.com/assurehq/assure/internal/connector/awstypes"
 )
-
-// rule is one security group rule with one source or destination, as
-// DescribeSecurityGroupRules returns it.
-type rule struct {
-	protocol          string
-	fromPort, toPort  int64
-	cidr4, cidr6      string
-	prefixList, group string
-	description       string
-}
-
-func (r rule) key() string {
-	return fmt.Sprintf("%s|%d|%d|%s|%s|%s|%s", r.protocol, r.fromPort, r.toPort, r.cidr4, r.cidr6, r.prefixList, r.group)
-}
-
-func (r rule) object() map[string]any {
-	return map[string]any{"ip_protocol": r.protocol, "from_port": r.fromPort, "to_port": r.toPort,
-		"cidr_ipv4": r.cidr4, "cidr_ipv6": r.cidr6, "prefix_list_id": r.prefixList,
-		"referenced_group_id": r.group, "description": r.description}
-}
 
 // protocolNames maps protocol numbers Terraform accepts to the names the
 // EC2 API returns.
@@ -57,43 +37,30 @@ func normalize(protocol string, from, to any) (string, int64, int64) {
 	return p, f, t
 }
 
-// rules collects a group's rules of one direction: inline blocks of
+// ruleSet collects a group's rules of one direction: inline blocks of
 // aws_security_group (which, refreshed, also hold the rules of separate
 // resources), aws_security_group_rule and aws_vpc_security_group_*_rule.
-type ruleSet struct {
-	seen  map[string]bool
-	rules []rule
-}
-
-func (s *ruleSet) add(r rule) {
-	if s.seen == nil {
-		s.seen = map[string]bool{}
-	}
-	if !s.seen[r.key()] {
-		s.seen[r.key()] = true
-		s.rules = append(s.rules, r)
-	}
-}
+type ruleSet struct{ awstypes.SGRules }
 
 // addLegacy adds a rule in the aws_security_group / aws_security_group_rule
 // shape: several sources in lists, split into one rule each.
 func (s *ruleSet) addLegacy(m map[string]any, groupID string) {
 	p, f, t := normalize(text(m, "protocol"), m["from_port"], m["to_port"])
-	base := rule{protocol: p, fromPort: f, toPort: t, description: text(m, "description")}
+	base := awstypes.SGRule{Protocol: p, FromPort: f, ToPort: t, Description: text(m, "description")}
 	for _, c := range stringList(m, "cidr_blocks") {
 		r := base
-		r.cidr4 = c
-		s.add(r)
+		r.CIDR4 = c
+		s.Add(r)
 	}
 	for _, c := range stringList(m, "ipv6_cidr_blocks") {
 		r := base
-		r.cidr6 = c
-		s.add(r)
+		r.CIDR6 = c
+		s.Add(r)
 	}
 	for _, pl := range stringList(m, "prefix_list_ids") {
 		r := base
-		r.prefixList = pl
-		s.add(r)
+		r.PrefixList = pl
+		s.Add(r)
 	}
 	groups := stringList(m, "security_groups")
 	if g := text(m, "source_security_group_id"); g != "" {
@@ -104,59 +71,16 @@ func (s *ruleSet) addLegacy(m map[string]any, groupID string) {
 	}
 	for _, g := range groups {
 		r := base
-		r.group = g
-		s.add(r)
+		r.Group = g
+		s.Add(r)
 	}
 }
 
 // addVPC adds an aws_vpc_security_group_{ingress,egress}_rule.
 func (s *ruleSet) addVPC(m map[string]any) {
 	p, f, t := normalize(text(m, "ip_protocol"), m["from_port"], m["to_port"])
-	s.add(rule{protocol: p, fromPort: f, toPort: t, cidr4: text(m, "cidr_ipv4"), cidr6: text(m, "cidr_ipv6"),
-		prefixList: text(m, "prefix_list_id"), group: text(m, "referenced_security_group_id"), description: text(m, "description")})
-}
-
-func (s *ruleSet) sorted() []rule {
-	out := append([]rule(nil), s.rules...)
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		switch {
-		case a.protocol != b.protocol:
-			return a.protocol < b.protocol
-		case a.fromPort != b.fromPort:
-			return a.fromPort < b.fromPort
-		case a.toPort != b.toPort:
-			return a.toPort < b.toPort
-		}
-		return a.key() < b.key()
-	})
-	return out
-}
-
-func objectsOf(rules []rule) []any {
-	out := []any{}
-	for _, r := range rules {
-		out = append(out, r.object())
-	}
-	return out
-}
-
-// worldOpen lists the protocol and port ranges open to 0.0.0.0/0 or ::/0.
-func worldOpen(rules []rule) []any {
-	seen := map[string]bool{}
-	out := []any{}
-	for _, r := range rules {
-		if r.cidr4 != "0.0.0.0/0" && r.cidr6 != "::/0" {
-			continue
-		}
-		k := fmt.Sprintf("%s|%d|%d", r.protocol, r.fromPort, r.toPort)
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, map[string]any{"ip_protocol": r.protocol, "from_port": r.fromPort, "to_port": r.toPort})
-	}
-	return out
+	s.Add(awstypes.SGRule{Protocol: p, FromPort: f, ToPort: t, CIDR4: text(m, "cidr_ipv4"), CIDR6: text(m, "cidr_ipv6"),
+		PrefixList: text(m, "prefix_list_id"), Group: text(m, "referenced_security_group_id"), Description: text(m, "description")})
 }
 
 func listSecurityGroups(ctx context.Context, c *conn, out connector.Emitter) error {
@@ -232,10 +156,10 @@ func listSecurityGroups(ctx context.Context, c *conn, out connector.Emitter) err
 		for _, r := range objects(m, "egress") {
 			egress.addLegacy(r, id)
 		}
-		in4 := ingress.sorted()
-		a["ingress_rules"] = objectsOf(in4)
-		a["egress_rules"] = objectsOf(egress.sorted())
-		a["world_open_ports"] = worldOpen(in4)
+		in4 := ingress.Sorted()
+		a["ingress_rules"] = awstypes.SGRuleObjects(in4)
+		a["egress_rules"] = awstypes.SGRuleObjects(egress.Sorted())
+		a["world_open_ports"] = awstypes.WorldOpenPorts(in4)
 		if len(from) > 0 {
 			sort.Strings(from)
 			how := "the ingress and egress blocks of " + in.address + " and " + strings.Join(from, ", ")
