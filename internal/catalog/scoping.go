@@ -24,8 +24,15 @@ type ScopingRules struct {
 	// SoonDays: a report needed within this many days is "needed soon".
 	SoonDays int           `yaml:"soon_days" json:"soon_days"`
 	Rules    []ScopingRule `yaml:"rules" json:"rules"`
-	// NextSteps are printed after the recommendations.
-	NextSteps []string `yaml:"next_steps" json:"next_steps"`
+	// NextSteps are printed after the recommendations: those for every
+	// recommended framework (a step without a framework always applies).
+	NextSteps []NextStep `yaml:"next_steps" json:"next_steps"`
+}
+
+// NextStep is one step of what to do after the recommendation.
+type NextStep struct {
+	Framework model.Framework `yaml:"framework,omitempty" json:"framework,omitempty"`
+	Text      string          `yaml:"text" json:"text"`
 }
 
 // ScopingRule is one rule. When lists facts that must all hold ("not FACT"
@@ -196,10 +203,7 @@ func (r ScopingRules) Recommend(a Answers, now time.Time) (Recommendation, error
 		return Recommendation{}, err
 	}
 	facts := a.facts(now, r.SoonDays)
-	out := Recommendation{Notes: []string{}, NextSteps: slices.Clone(r.NextSteps), Rules: []string{}, RulesVersion: r.Version}
-	if out.NextSteps == nil {
-		out.NextSteps = []string{}
-	}
+	out := Recommendation{Notes: []string{}, NextSteps: []string{}, Rules: []string{}, RulesVersion: r.Version}
 	type report struct {
 		rec       ReportRecommendation
 		typed     bool
@@ -276,6 +280,11 @@ func (r ScopingRules) Recommend(a Answers, now time.Time) (Recommendation, error
 	}
 	if len(out.Reports) == 0 {
 		return out, fmt.Errorf("scoping rules %s recommended no report: add a rule without conditions that recommends soc2", r.Version)
+	}
+	for _, step := range r.NextSteps {
+		if step.Framework == "" || find(step.Framework) != nil {
+			out.NextSteps = append(out.NextSteps, step.Text)
+		}
 	}
 	return out, nil
 }

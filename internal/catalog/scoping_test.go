@@ -125,6 +125,14 @@ func TestScopingAssistantTextbookCases(t *testing.T) {
 					}
 				}
 			}
+			// The next steps follow the recommended frameworks only.
+			steps := strings.Join(rec.NextSteps, " ")
+			for _, fw := range []model.Framework{model.SOC1, model.SOC2} {
+				recommended := slices.ContainsFunc(rec.Reports, func(r catalog.ReportRecommendation) bool { return r.Framework == fw })
+				if mentions := strings.Contains(steps, "--framework "+string(fw)); mentions != recommended {
+					t.Errorf("next steps mention %s: %v, but %s recommended: %v\n%s", fw, mentions, fw, recommended, steps)
+				}
+			}
 		})
 	}
 }
