@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -175,41 +174,8 @@ func TestGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		buf = append(buf, '\n')
-		path := filepath.Join("testdata", "golden", typ.Name+".json")
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, buf, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if !bytes.Equal(buf, want) {
-			t.Errorf("%s differs from %s (run with -update and review the diff):\n%s", typ.Name, path, firstDiff(string(want), string(buf)))
-		}
+		connectortest.Golden(t, typ.Name, buf, *update)
 	}
-}
-
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return "line " + strconv.Itoa(i+1) + ":\n  want " + a + "\n  got  " + b
-		}
-	}
-	return ""
 }
 
 // A Region that denies a service fails that Region's scope for that
